@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One set of settings for every target (as Hummingbird does).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "nox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "nox", targets: ["nox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // libsystemd: sd-daemon, sd-journal, sd-bus.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The system's OpenSSL libcrypto (Debian ships its security fixes): Ed25519, scrypt, SHA-256, RNG.
+        .systemLibrary(name: "CLibcrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "NoxIPC",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings,
+            // Embeds Interfaces/*.varlink as string constants (`VarlinkInterfaces`): no resource bundle at run time.
+            plugins: ["VarlinkInterfacesPlugin"]
+        ),
+        // Build-time tool of VarlinkInterfacesPlugin: writes the .varlink texts as Swift string constants.
+        .executableTarget(name: "VarlinkEmbedTool", path: "Plugins/VarlinkEmbedTool", swiftSettings: swiftSettings),
+        .plugin(name: "VarlinkInterfacesPlugin", capability: .buildTool(), dependencies: ["VarlinkEmbedTool"]),
+        .target(
+            name: "NoxRuntime",
+            dependencies: [
+                "CSystemd", "CLibcrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The nox-auth daemon: users, roles, tokens, keys, audit.
+        .target(
+            name: "NoxAuth",
+            dependencies: [
+                "NoxRuntime", "NoxIPC", "CLibcrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/nox-auth",
+            swiftSettings: swiftSettings
+        ),
+        // One multi-call binary for every daemon and tool, so the static Swift runtime and
+        // Foundation's ICU data are shipped once (see README, "Layout on disk").
+        .executableTarget(
+            name: "nox",
+            dependencies: [
+                "NoxAuth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NoxIPCTests",
+            dependencies: ["NoxIPC", .product(name: "InMemoryLogging", package: "swift-log")],
+            exclude: ["python"],
+            swiftSettings: swiftSettings
+        ),
+        // Helpers several test targets share (a Unix-socket HTTP client, temporary directories).
+        .target(name: "NoxTestSupport", path: "Tests/NoxTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NoxRuntimeTests",
+            dependencies: [
+                "NoxRuntime", "NoxTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "NoxAuthTests", dependencies: ["NoxAuth", "NoxTestSupport"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,39 @@
+/// Nox's configuration: `/etc/nox/nox.toml`, then `/etc/nox/nox.d/*.toml` in name order, later
+/// files overriding earlier ones key by key. Every key has a default, so an empty file is valid.
+public struct NoxConfiguration: Sendable, Equatable {
+    public var auth = AuthConfiguration()
+    /// Server-wide default quotas for users without their own.
+    public var quotas = Quotas()
+    public var runtime = RuntimeConfiguration()
+
+    public init() {}
+
+    public struct AuthConfiguration: Sendable, Equatable {
+        /// Life of an access token (JWT), seconds.
+        public var accessTokenTTL = 900
+        /// Life of a refresh token, seconds.
+        public var refreshTokenTTL = 30 * 24 * 3600
+        /// Failed logins for one username before backing off.
+        public var usernameFailuresBeforeBackoff = 5
+        /// Failed logins from one client address (within `failureWindow`) before backing off.
+        public var addressFailuresBeforeBackoff = 30
+        /// Longest backoff for a username, seconds.
+        public var usernameBackoffMax = 900
+        /// Longest backoff for an address, seconds (short: many people may share one address).
+        public var addressBackoffMax = 60
+        /// How long failed logins are remembered, seconds.
+        public var failureWindow = 900
+        /// How long other daemons may cache a user's role and disabled flag, seconds (≤ 10 by API.md).
+        public var userCacheTTL = 5
+        public init() {}
+    }
+
+    public struct RuntimeConfiguration: Sendable, Equatable {
+        /// Exit after this many seconds without requests (0 = never); socket activation restarts the daemon.
+        public var idleExitSeconds = 0
+        public var logLevel = "info"
+        /// Largest JSON request body, bytes.
+        public var maxJSONBodyBytes = 1 << 20
+        public init() {}
+    }
+}

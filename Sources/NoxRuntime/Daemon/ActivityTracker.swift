@@ -1,0 +1,43 @@
+import Atomics
+
+/// Counts requests in flight and remembers when the last one ended, for exit-when-idle.
+public final class ActivityTracker: Sendable {
+    private let inFlight = ManagedAtomic<Int>(0)
+    private let lastActivity = ManagedAtomic<Int64>(0)
+
+    public init() {
+        touch()
+    }
+
+    public func begin() {
+        inFlight.wrappingIncrement(ordering: .relaxed)
+        touch()
+    }
+
+    public func end() {
+        inFlight.wrappingDecrement(ordering: .relaxed)
+        touch()
+    }
+
+    /// Marks activity that is not an HTTP request (an IPC call).
+    public func touch() {
+        lastActivity.store(Self.now(), ordering: .relaxed)
+    }
+
+    /// Seconds since anything happened, or 0 while something is in flight.
+    public var idleSeconds: Int64 {
+        inFlight.load(ordering: .relaxed) > 0 ? 0 : Self.now() - lastActivity.load(ordering: .relaxed)
+    }
+
+    static func now() -> Int64 {
+        Int64(ContinuousClock.now.timeSinceBoot)
+    }
+}
+
+extension ContinuousClock.Instant {
+    var timeSinceBoot: Int64 {
+        let (seconds, _) = (self - ContinuousClock.Instant.processStart).components
+        return seconds
+    }
+    static let processStart = ContinuousClock.now
+}

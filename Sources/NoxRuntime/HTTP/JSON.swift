@@ -1,0 +1,111 @@
+public import Foundation
+public import Hummingbird
+public import HTTPTypes
+import NIOCore
+
+/// JSON in and out of requests, with API.md's error codes for bad input.
+public enum JSON {
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Reads the whole body (up to `limit` bytes) and decodes it.
+    /// Not JSON → 400 `invalid_json`; JSON of the wrong shape → 422 `validation_failed` naming the field.
+    public static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 1 << 20) async throws -> T {
+        let data = try await body(of: request, limit: limit)
+        return try decode(type, from: data)
+    }
+
+    public static func body(of request: Request, limit: Int) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        guard !data.isEmpty, (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+            throw APIError.invalidJSON()
+        }
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as APIError {
+            throw error
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw APIError.validation(field: path(context.codingPath + [key]), "The field \(path(context.codingPath + [key])) is required.")
+        } catch let DecodingError.typeMismatch(expected, context) {
+            let field = path(context.codingPath)
+            throw APIError.validation(field: field.isEmpty ? "body" : field, "The field \(field.isEmpty ? "body" : field) must be of type \(typeName(expected)).")
+        } catch let DecodingError.valueNotFound(expected, context) {
+            let field = path(context.codingPath)
+            throw APIError.validation(field: field, "The field \(field) must be of type \(typeName(expected)), not null.")
+        } catch let DecodingError.dataCorrupted(context) {
+            let field = path(context.codingPath)
+            throw APIError.validation(field: field.isEmpty ? "body" : field, context.debugDescription)
+        }
+    }
+
+    /// A JSON response with the given status.
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try encoder.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentLength] = String(data.count)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "string"
+        case is Int.Type, is Int64.Type: return "integer"
+        case is Bool.Type: return "boolean"
+        case is Double.Type: return "number"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") { return "array" }
+            if name.hasPrefix("Dictionary") { return "object" }
+            return "object"
+        }
+    }
+}
+
+extension APIError {
+    /// This error as an HTTP response in the JSON error shape.
+    public func response(requestID: String?) -> Response {
+        struct Body: Encodable {
+            struct Inner: Encodable {
+                var code: String
+                var message: String
+                var details: [String: String]?
+            }
+            var error: Inner
+        }
+        let data = (try? JSON.encoder.encode(Body(error: .init(code: code, message: message, details: details)))) ?? Data()
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentLength] = String(data.count)
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        if let requestID { fields[.requestID] = requestID }
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension HTTPField.Name {
+    public static let requestID = HTTPField.Name("X-Request-Id")!
+    public static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+}
