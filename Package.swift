@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "NoxRuntime",
             dependencies: [
-                "CSystemd", "CLibcrypto",
+                "CSystemd", "CLibcrypto", "NoxIPC",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
