@@ -4,8 +4,11 @@ import Atomics
 public final class ActivityTracker: Sendable {
     private let inFlight = ManagedAtomic<Int>(0)
     private let lastActivity = ManagedAtomic<Int64>(0)
+    private let isBusy: @Sendable () -> Bool
 
-    public init() {
+    /// - Parameter isBusy: other work that keeps the daemon up (open IPC connections).
+    public init(isBusy: @escaping @Sendable () -> Bool = { false }) {
+        self.isBusy = isBusy
         touch()
     }
 
@@ -26,7 +29,11 @@ public final class ActivityTracker: Sendable {
 
     /// Seconds since anything happened, or 0 while something is in flight.
     public var idleSeconds: Int64 {
-        inFlight.load(ordering: .relaxed) > 0 ? 0 : Self.now() - lastActivity.load(ordering: .relaxed)
+        if inFlight.load(ordering: .relaxed) > 0 || isBusy() {
+            touch()
+            return 0
+        }
+        return Self.now() - lastActivity.load(ordering: .relaxed)
     }
 
     static func now() -> Int64 {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 public import Logging
+import NoxIPC
 import NoxRuntime
 import ServiceLifecycle
 
@@ -51,9 +52,16 @@ public enum AuthDaemon {
         let router = buildRouter(service: service, configuration: configuration)
         let activation = SocketActivation.fromEnvironment()
         let httpSocket = activation.first(named: "http").map(ListenSocket.inherited) ?? .path(daemon.httpSocketPath)
-        let activity = ActivityTracker()
+        let varlinkSocket = activation.first(named: "varlink").map(VarlinkListenSocket.fileDescriptor) ?? .path(daemon.varlinkSocketPath)
+        let varlink = try VarlinkServer(
+            info: VarlinkServiceInfo(vendor: "Nox", product: "nox-auth", version: NoxVersion.current, url: "https://github.com/nox"),
+            interfaces: [try AuthVarlinkInterface.make(service: service)],
+            logger: logger
+        )
+        let activity = ActivityTracker(isBusy: { varlink.activeConnectionCount > 0 })
         let services: [any Service] = [
-            ActivatedHTTPServer(socket: httpSocket, responder: router.buildResponder(), activity: activity, logger: logger)
+            VarlinkServerService(server: varlink, socket: varlinkSocket),
+            ActivatedHTTPServer(socket: httpSocket, responder: router.buildResponder(), activity: activity, logger: logger),
         ]
         try await DaemonRunner.run(
             name: "nox-auth", services: services, activity: activity,
