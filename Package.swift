@@ -102,6 +102,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "NoxAuthTests", dependencies: ["NoxAuth", "NoxTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "NoxAuthTests", dependencies: ["NoxAuth", "NoxIPC", "NoxRuntime", "NoxTestSupport"], swiftSettings: swiftSettings),
     ]
 )
