@@ -22,11 +22,10 @@ import Testing
         )
         let client = VarlinkClient(path: socket, logger: quiet)
         let authenticator = RemoteAuthenticator(client: client, userCacheTTL: .milliseconds(300), logger: quiet)
+        let (listening, signal) = AsyncStream<Void>.makeStream()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run(listeningOn: .path(socket)) }
-            for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            group.addTask { try await server.run(listeningOn: .path(socket), onListening: { signal.yield() }) }
+            for await _ in listening { break }
             try await body(fixture, authenticator)
             await client.close()
             group.cancelAll()

@@ -17,15 +17,16 @@ public enum UnixHTTPClient {
         public let description: String
     }
 
-    /// Sends one request with `Connection: close` and reads the whole response, on a Dispatch
-    /// thread: blocking the cooperative pool (two threads on two cores) would starve the server.
+    /// Sends one request with `Connection: close` and reads the whole response, on a
+    /// thread of its own: blocking the cooperative pool (two threads on two cores) would starve the server.
     public static func request(
         socket path: String, method: String, path target: String, headers: [String: String] = [:], body: Data? = nil
     ) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            // A thread of its own: Dispatch's global queue is only as wide as the core count.
+            Thread {
                 continuation.resume(with: Result { try blockingRequest(socket: path, method: method, path: target, headers: headers, body: body) })
-            }
+            }.start()
         }
     }
 

@@ -59,7 +59,7 @@ public struct ActivatedHTTPServer: Service {
                     try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
                 }
             }
-            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
         let serverChannel: NIOAsyncChannel<HTTP1Channel.Value, Never>
         switch socket.value {
         case .inherited(let fd):
@@ -73,6 +73,16 @@ public struct ActivatedHTTPServer: Service {
         }
         logger.info("HTTP server listening", metadata: ["socket": .string(socket.description)])
 
+        // Cancellation (rather than graceful shutdown) closes the listener at once as well.
+        await withTaskCancellationHandler {
+            await serve(serverChannel, channelSetup: channelSetup, quiescing: quiescing)
+        } onCancel: {
+            serverChannel.channel.close(promise: nil)
+        }
+    }
+
+    func serve(_ serverChannel: NIOAsyncChannel<HTTP1Channel.Value, Never>, channelSetup: HTTP1Channel, quiescing: ServerQuiescingHelper) async {
+        let logger = self.logger
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 do {

@@ -32,8 +32,13 @@ public enum JSON {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        guard !data.isEmpty, (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+        guard !data.isEmpty, let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw APIError.invalidJSON()
+        }
+        // JSONDecoder reports a number too large for its field as corrupt data with no path;
+        // find it first so the error can name the field.
+        if let field = outOfRangeNumber(in: parsed, path: "") {
+            throw APIError.validation(field: field, "The field \(field) is out of range.")
         }
         do {
             return try JSONDecoder().decode(type, from: data)
@@ -60,6 +65,26 @@ public enum JSON {
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentLength] = String(data.count)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The path of the first number that no integer or finite double can hold, if any.
+    static func outOfRangeNumber(in value: Any, path: String) -> String? {
+        switch value {
+        case let object as [String: Any]:
+            for (key, child) in object {
+                if let found = outOfRangeNumber(in: child, path: path.isEmpty ? key : path + "." + key) { return found }
+            }
+        case let array as [Any]:
+            for (index, child) in array.enumerated() {
+                if let found = outOfRangeNumber(in: child, path: path + "[\(index)]") { return found }
+            }
+        case let number as NSNumber where !(number is Bool):
+            let double = number.doubleValue
+            if !double.isFinite || abs(double) > 9.0e15 { return path.isEmpty ? "body" : path }
+        default:
+            break
+        }
+        return nil
     }
 
     static func path(_ codingPath: [any CodingKey]) -> String {

@@ -73,7 +73,7 @@ public struct AuthService: Sendable {
             try await record(Validation.isValidUsername(username) ? username : nil, "auth.login", target: username, .failure, origin)
             throw APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.", headers: ["WWW-Authenticate": "Bearer"])
         }
-        throttle.recordSuccess(username: username)
+        throttle.recordSuccess(username: username, address: address)
         let pair = try await issueTokens(for: user, refreshToken: refreshTokens.startFamily(username: user.username, ttl: configuration.auth.refreshTokenTTL, now: now), now: now)
         try await record(user.username, "auth.login", target: user.username, .success, origin)
         return pair

@@ -6,7 +6,12 @@ import NoxRuntime
 /// After `threshold` failures within the window, each further failure doubles a block (2 s, 4 s,
 /// 8 s, … up to the cap) during which every attempt for that key is refused with 429 — even one
 /// with the right password, so guessing cannot continue in the background. Memory only: a restart
-/// forgets, which errs towards letting people in. A success clears the username's record.
+/// forgets, which errs towards letting people in.
+///
+/// A success clears the username's record and the address's: the per-address limit is there
+/// against spraying many accounts from one place, while many honest people (or a test suite)
+/// behind one address fail now and then between successful sign-ins. Each account keeps its
+/// own strict limit regardless.
 public final class LoginThrottle: Sendable {
     struct Record {
         var failures: [UnixTime] = []
@@ -49,8 +54,12 @@ public final class LoginThrottle: Sendable {
         }
     }
 
-    public func recordSuccess(username: String) {
-        _ = records.withLockedValue { $0.removeValue(forKey: "u:" + username) }
+    public func recordSuccess(username: String, address: String) {
+        records.withLockedValue { records in
+            // Never called while either is blocked: login checks `retryAfter` first.
+            records.removeValue(forKey: "u:" + username)
+            records.removeValue(forKey: "a:" + address)
+        }
     }
 
     static func fail(_ records: inout [String: Record], key: String, policy: Policy, window: Int, now: UnixTime) {
