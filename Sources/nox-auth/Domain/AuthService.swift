@@ -15,7 +15,8 @@ public struct AuthService: Sendable {
     public let configuration: NoxConfiguration
     let hasher = Scrypt()
     /// Verified against when the username does not exist, so timing doesn't reveal which names do.
-    let decoyHash: String
+    /// Random bytes in the hash format: no password matches, and nothing is computed at start-up.
+    let decoyHash = "scrypt$15$8$1$CQtgBPrJ4XXlM_m1anUEsg$gvdhZ0iP1fXP5dAthG8AyDs0A8R4HLcnBYvHXteiwrc"
 
     public init(database: AuthDatabase, signingKeys: SigningKeys, configuration: NoxConfiguration, logger: Logger) throws {
         users = UserStore(database: database)
@@ -25,7 +26,6 @@ public struct AuthService: Sendable {
         self.signingKeys = signingKeys
         self.configuration = configuration
         throttle = LoginThrottle(configuration: configuration.auth)
-        decoyHash = try Scrypt().hash(password: SecureRandom.token())
     }
 
     /// What a request is about, for the audit log.
