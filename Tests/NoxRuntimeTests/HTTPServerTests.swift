@@ -68,6 +68,8 @@ import Testing
         (#"{"name": 1, "count": 2}"#, 422, "validation_failed"),
         ("[1,2]", 422, "validation_failed"),
         (#"{"name": "a", "count": 1e40}"#, 422, "validation_failed"),
+        (#"{"name": "a", "count": 1.5}"#, 422, "validation_failed"),
+        (#"{"name": "a", "count": 2,}"#, 400, "invalid_json"),
     ])
     func badBodiesGetTheJSONErrorShape(body: String, status: Int, code: String) async throws {
         try await withServer { socket in

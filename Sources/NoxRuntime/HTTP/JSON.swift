@@ -32,7 +32,7 @@ public enum JSON {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        guard !data.isEmpty, let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        guard StrictJSON.isValid(data), let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw APIError.invalidJSON()
         }
         // JSONDecoder reports a number too large for its field as corrupt data with no path;
@@ -53,8 +53,14 @@ public enum JSON {
             let field = path(context.codingPath)
             throw APIError.validation(field: field, "The field \(field) must be of type \(typeName(expected)), not null.")
         } catch let DecodingError.dataCorrupted(context) {
-            let field = path(context.codingPath)
-            throw APIError.validation(field: field.isEmpty ? "body" : field, context.debugDescription)
+            var field = path(context.codingPath)
+            // A number that does not fit its field (a fraction for an integer) is reported with
+            // no path; name the first such number instead of blaming the whole body.
+            if field.isEmpty, let number = fractionalNumber(in: parsed, path: "") {
+                throw APIError.validation(field: number, "The field \(number) must be an integer.")
+            }
+            if field.isEmpty { field = "body" }
+            throw APIError.validation(field: field, "The field \(field) has an invalid value.")
         }
     }
 
@@ -81,6 +87,25 @@ public enum JSON {
         case let number as NSNumber where !(number is Bool):
             let double = number.doubleValue
             if !double.isFinite || abs(double) > 9.0e15 { return path.isEmpty ? "body" : path }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// The path of the first number with a fractional part, if any.
+    static func fractionalNumber(in value: Any, path: String) -> String? {
+        switch value {
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                if let found = fractionalNumber(in: object[key]!, path: path.isEmpty ? key : path + "." + key) { return found }
+            }
+        case let array as [Any]:
+            for (index, child) in array.enumerated() {
+                if let found = fractionalNumber(in: child, path: path + "[\(index)]") { return found }
+            }
+        case let number as NSNumber where !(number is Bool):
+            if number.doubleValue.rounded() != number.doubleValue { return path.isEmpty ? "body" : path }
         default:
             break
         }

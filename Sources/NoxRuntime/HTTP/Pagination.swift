@@ -23,17 +23,23 @@ public struct PageRequest: Sendable {
             limit = 50
         }
         if let text = query["cursor"], !text.isEmpty {
-            guard let decoded = Base64URL.decode(text).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            guard text.count <= 512,
+                let decoded = Base64URL.decode(text).flatMap({ String(data: $0, encoding: .utf8) }),
+                decoded.hasPrefix(Self.cursorPrefix)
+            else {
                 throw APIError.validation(field: "cursor", "cursor is not one this server issued.")
             }
-            cursor = decoded
+            cursor = String(decoded.dropFirst(Self.cursorPrefix.count))
         }
     }
 
     /// Encodes a position as an opaque cursor.
     public static func cursor(for position: String) -> String {
-        Base64URL.encode(Data(position.utf8))
+        Base64URL.encode(Data((cursorPrefix + position).utf8))
     }
+
+    /// Marks cursors this server made, so that garbage is refused instead of read as a position.
+    static let cursorPrefix = "nox1:"
 }
 
 /// A page of a list: `{"items": [...], "next_cursor": "..." | null}`.
