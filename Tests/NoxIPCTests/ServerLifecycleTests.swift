@@ -71,7 +71,10 @@ struct ServerLifecycleTests {
                         // Cut off by the shutdown: the server cancels the handler and closes the connection.
                         _ = try? await client.call("io.nox.Test.Sleep", parameters: ["milliseconds": 30000])
                     }
-                    try await Task.sleep(for: .milliseconds(200))
+                    // Wait for the call to arrive (polling: the machine may be loaded).
+                    for _ in 0..<250 where server.activeConnectionCount == 0 {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                     #expect(server.activeConnectionCount == 1)
                     group.cancelAll()
                     try await group.waitForAll()
