@@ -29,14 +29,19 @@ struct AuthFixture {
     }
 
     func status(_ body: () async throws -> Void) async -> Int? {
-        do {
-            try await body()
-            return nil
-        } catch let error as APIError {
-            return error.statusCode
-        } catch {
-            return -1
-        }
+        await apiStatus(body)
+    }
+}
+
+/// The HTTP status an operation fails with: nil when it succeeds, -1 for a non-API error.
+func apiStatus(_ body: () async throws -> Void) async -> Int? {
+    do {
+        try await body()
+        return nil
+    } catch let error as APIError {
+        return error.statusCode
+    } catch {
+        return -1
     }
 }
 

@@ -33,14 +33,7 @@ import Testing
     }
 
     func status(_ body: () async throws -> Void) async -> Int? {
-        do {
-            try await body()
-            return nil
-        } catch let error as APIError {
-            return error.statusCode
-        } catch {
-            return -1
-        }
+        await apiStatus(body)
     }
 
     @Test func accessTokenIsVerifiedLocallyAndTheUserLookedUp() async throws {

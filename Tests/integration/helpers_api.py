@@ -612,12 +612,21 @@ def raw_request_with_body(
         r, _, _ = select.select([sock], [], [], wait)
         return bool(r)
 
-    def read_some() -> bool:
-        """Reads what is there; False on EOF or reset."""
+    def read_some(nonblocking: bool = False) -> bool:
+        """Reads what is there; False on EOF or reset.
+
+        Non-blocking while uploading: the socket may be readable for a TLS record that holds no
+        application data (a TLS 1.3 session ticket), and a blocking read would then wait for an
+        answer the server only sends after more of the body."""
+        sock.settimeout(0.0 if nonblocking else timeout)
         try:
             data = sock.recv(65536)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return True
         except (ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
             return False
+        finally:
+            sock.settimeout(timeout)
         if not data:
             return False
         received.extend(data)
@@ -647,7 +656,14 @@ def raw_request_with_body(
         head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
         sock.sendall(head.encode())
         answered = False
-        if readable(3.0) and read_some():  # either "100 Continue" or the final answer
+        wait_until = time.monotonic() + 3.0  # for "100 Continue" or the final answer
+        while not received and time.monotonic() < wait_until:
+            if readable(max(0.0, wait_until - time.monotonic())):
+                if not read_some(nonblocking=True):
+                    break
+                if not received:
+                    time.sleep(0.05)  # a TLS record without application data
+        if received:
             drop_interim()
             answered = bool(received)
         if not answered:
@@ -655,7 +671,7 @@ def raw_request_with_body(
                 if time.monotonic() > deadline:
                     break
                 if readable(0):
-                    if read_some():
+                    if read_some(nonblocking=True):
                         drop_interim()
                         if received:
                             break  # the final answer arrived mid-upload: stop sending

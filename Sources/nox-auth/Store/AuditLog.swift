@@ -14,6 +14,19 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public var source_ip: String?
 
     public enum Outcome: String, Sendable { case success, failure, denied }
+
+    /// Every field, null when unknown: clients can rely on the keys being there.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(time, forKey: .time)
+        try container.encode(user, forKey: .user)
+        try container.encode(action, forKey: .action)
+        try container.encode(target, forKey: .target)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(request_id, forKey: .request_id)
+        try container.encode(source_ip, forKey: .source_ip)
+    }
 }
 
 /// The audit log: SQLite (queryable through `/api/admin/audit`) and journald.

@@ -1,0 +1,678 @@
+"""docs/openapi.yaml stays honest: it is a valid OpenAPI 3.1 document, it documents
+exactly the routes nox-auth registers (read from the Swift sources), every documented
+operation is routed by the installed Nox, and real responses — successes and errors —
+validate against the documented schemas and headers.
+
+The static tests (spec validity, route lists) need no sandbox; the others use the
+``nox`` fixture and talk to nginx over HTTPS like any client.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import quote, unquote
+
+import jsonschema
+import pytest
+import requests
+import yaml
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from helpers_api import (  # noqa: F401  (admin is a fixture)
+    admin,
+    admin_client,
+    describe,
+    login_response,
+    new_password,
+    raw_request_with_body,
+    request,
+    unique_name,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = REPO_ROOT / "docs" / "openapi.yaml"
+# Daemons whose routes the spec must match, by source directory. Add each daemon here
+# as it arrives (and its paths to the spec).
+ROUTE_SOURCES = [REPO_ROOT / "Sources" / "nox-auth"]
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SPEC_URI = "urn:nox:openapi"
+# `router.route(.post, "/api/auth/login", registry: ...)`, possibly across lines.
+ROUTE_RE = re.compile(r"\brouter\s*\.\s*route\s*\(\s*\.(\w+)\s*,\s*\"([^\"]+)\"")
+# Hummingbird registrations that bypass RouteRegistry (they would answer 404, not 405).
+RAW_ROUTE_RE = re.compile(r"\b(?:router|group)\s*\.\s*(?:get|put|post|patch|delete|head|on|group)\s*\(")
+# A 404 from the router or nginx for a path nothing serves (not a missing object).
+GENERIC_404_PREFIXES = ("No such endpoint", "No such API endpoint", "Not found.")
+
+
+# --------------------------------------------------------------------------- the spec
+
+
+def _load_spec() -> tuple[dict | None, str | None]:
+    try:
+        with SPEC_PATH.open(encoding="utf-8") as f:
+            return yaml.safe_load(f), None
+    except Exception as exc:  # reported by test_spec_is_valid_openapi_31
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+SPEC, SPEC_ERROR = _load_spec()
+
+
+def spec() -> dict:
+    if SPEC is None:
+        pytest.fail(f"{SPEC_PATH} does not load: {SPEC_ERROR}", pytrace=False)
+    return SPEC
+
+
+def operations(doc: dict | None) -> list[tuple[str, str]]:
+    """(METHOD, path) for every documented operation."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
+        return []
+    return [
+        (method.upper(), path)
+        for path, item in doc["paths"].items()
+        if isinstance(item, dict)
+        for method in HTTP_METHODS
+        if method in item
+    ]
+
+
+def pointer(*segments: str) -> str:
+    """A URI-fragment JSON pointer into the spec."""
+    return "".join("/" + quote(str(s).replace("~", "~0").replace("/", "~1"), safe="") for s in segments)
+
+
+def lookup(ptr: str) -> Any:
+    node: Any = spec()
+    for raw in ptr.split("/")[1:]:
+        key = unquote(raw).replace("~1", "/").replace("~0", "~")
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
+def deref(ptr: str) -> tuple[Any, str]:
+    """Follows `$ref`s (local ones only) from the node at `ptr`; returns (node, its pointer)."""
+    node = lookup(ptr)
+    seen = set()
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/"), f"non-local $ref {ref!r} at {ptr}"
+        assert ref not in seen, f"$ref loop at {ref}"
+        seen.add(ref)
+        ptr = pointer(*[s.replace("~1", "/").replace("~0", "~") for s in ref[2:].split("/")])
+        node = lookup(ptr)
+    return node, ptr
+
+
+def parameters_of(method: str, path: str) -> list[dict]:
+    """The operation's parameters, path-level ones included, `$ref`s resolved."""
+    item = spec()["paths"][path]
+    op = item[method.lower()]
+    found = [deref(pointer("paths", path, "parameters", str(i)))[0] for i in range(len(item.get("parameters", [])))]
+    found += [deref(pointer("paths", path, method.lower(), "parameters", str(i)))[0]
+              for i in range(len(op.get("parameters", [])))]
+    return found
+
+
+_REGISTRY: Registry | None = None
+
+
+def validator_for(ptr: str) -> jsonschema.Draft202012Validator:
+    """A JSON Schema 2020-12 validator for the schema at `ptr`, its `$ref`s resolved in the spec."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(spec()))
+    return jsonschema.Draft202012Validator(
+        {"$ref": SPEC_URI + "#" + ptr},
+        registry=_REGISTRY,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def schema_errors(ptr: str, instance: Any) -> list[str]:
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in sorted(validator_for(ptr).iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def assert_matches_schema(ptr: str, instance: Any, context: str) -> None:
+    errors = schema_errors(ptr, instance)
+    assert not errors, f"does not match {ptr}: {errors[:10]}\n{context}"
+
+
+# --------------------------------------------------------------------------- responses vs the spec
+
+
+class Answer:
+    """A response reduced to what the spec talks about (from requests or a raw socket)."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, text: str):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.body = body
+        self.text = text
+
+    @classmethod
+    def of(cls, resp: requests.Response) -> "Answer":
+        return cls(resp.status_code, resp.headers, resp.content, describe(resp))
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            pytest.fail(f"response body is not JSON: {self.text}")
+
+
+def documented_response(method: str, path: str, status: int) -> tuple[dict, str] | None:
+    """The resolved response object the spec gives for this status, with its pointer."""
+    op_ptr = pointer("paths", path, method.lower())
+    responses = lookup(op_ptr).get("responses", {})
+    for key in (str(status), f"{status // 100}XX", "default"):
+        if key in responses:
+            return deref(op_ptr + pointer("responses", key))
+    return None
+
+
+def check_response(method: str, path: str, answer: Answer | requests.Response) -> Any:
+    """Asserts that the status is documented for the operation and that the body and the
+    documented headers match; returns the decoded body (None when there is none)."""
+    if isinstance(answer, requests.Response):
+        answer = Answer.of(answer)
+    found = documented_response(method, path, answer.status)
+    assert found is not None, f"status {answer.status} is not documented for {method} {path}: {answer.text}"
+    response, resp_ptr = found
+    for name, header in (response.get("headers") or {}).items():
+        header_obj, header_ptr = deref(resp_ptr + pointer("headers", name))
+        value = answer.headers.get(name.lower())
+        if header_obj.get("required"):
+            assert value is not None, f"documented header {name} missing: {answer.text}"
+        if value is not None and "schema" in header_obj:
+            errors = schema_errors(header_ptr + "/schema", value)
+            assert not errors, f"header {name}: {value!r} does not match the spec: {errors}\n{answer.text}"
+    content = response.get("content")
+    if not content:
+        assert answer.body == b"", f"documented without a body, but one came: {answer.text}"
+        return None
+    assert "application/json" in content, f"only JSON bodies are checked here ({resp_ptr})"
+    ctype = answer.headers.get("content-type", "")
+    assert ctype.split(";")[0].strip().lower() == "application/json", f"expected JSON: {answer.text}"
+    body = answer.json()
+    assert_matches_schema(resp_ptr + pointer("content", "application/json", "schema"), body, answer.text)
+    return body
+
+
+def check_error(method: str, path: str, answer: Answer | requests.Response, status: int, code: str | None = None) -> dict:
+    """An error response: the expected status, documented for the operation, matching the
+    spec's response (whose schema must be the Error schema or a refinement of it)."""
+    if isinstance(answer, requests.Response):
+        answer = Answer.of(answer)
+    assert answer.status == status, f"expected {status}: {answer.text}"
+    body = check_response(method, path, answer)
+    assert_matches_schema("/components/schemas/Error", body, answer.text)
+    if code is not None:
+        assert body["error"]["code"] == code, f"expected error code {code!r}: {answer.text}"
+    return body["error"]
+
+
+def check_component_error(response_name: str, answer: Answer | requests.Response, status: int) -> dict:
+    """Checks an answer against a reusable response (e.g. MethodNotAllowed) directly."""
+    if isinstance(answer, requests.Response):
+        answer = Answer.of(answer)
+    assert answer.status == status, f"expected {status}: {answer.text}"
+    response, resp_ptr = deref(pointer("components", "responses", response_name))
+    for name, header in (response.get("headers") or {}).items():
+        header_obj, header_ptr = deref(resp_ptr + pointer("headers", name))
+        value = answer.headers.get(name.lower())
+        if header_obj.get("required"):
+            assert value is not None, f"documented header {name} missing: {answer.text}"
+        if value is not None and "schema" in header_obj:
+            assert not schema_errors(header_ptr + "/schema", value), f"header {name}={value!r}: {answer.text}"
+    body = answer.json()
+    assert_matches_schema(resp_ptr + pointer("content", "application/json", "schema"), body, answer.text)
+    assert_matches_schema("/components/schemas/Error", body, answer.text)
+    return body["error"]
+
+
+# --------------------------------------------------------------------------- static: the document
+
+
+def test_spec_is_valid_openapi_31():
+    doc = spec()
+    assert isinstance(doc, dict), "the spec must be a YAML mapping"
+    assert str(doc.get("openapi", "")).startswith("3.1."), f"openapi: {doc.get('openapi')!r}, want 3.1.x"
+    # Structural checks of our own first (the only ones without the validator package):
+    # https://spec.openapis.org/oas/v3.1.0
+    info = doc.get("info")
+    assert isinstance(info, dict) and isinstance(info.get("title"), str) and isinstance(info.get("version"), str)
+    assert isinstance(doc.get("paths"), dict) and doc["paths"], "no paths"
+    op_ids = []
+    for method, path in operations(doc):
+        assert path.startswith("/"), path
+        op = doc["paths"][path][method.lower()]
+        assert isinstance(op.get("responses"), dict) and op["responses"], f"{method} {path}: no responses"
+        for key in op["responses"]:
+            assert isinstance(key, str) and re.fullmatch(r"[1-5](\d\d|XX)|default", key), (
+                f"{method} {path}: response key {key!r} (quote status codes in YAML)"
+            )
+        op_ids.append(op.get("operationId"))
+        declared = {p["name"] for p in parameters_of(method, path) if p.get("in") == "path"}
+        assert declared == set(re.findall(r"\{([^}]+)\}", path)), f"{method} {path}: path parameters"
+    assert len(op_ids) == len(set(op_ids)), "duplicate operationId"
+    schemes = doc.get("components", {}).get("securitySchemes", {})
+    for requirement in doc.get("security", []):
+        assert set(requirement) <= set(schemes), f"unknown security scheme in {requirement}"
+    try:
+        from openapi_spec_validator import OpenAPIV31SpecValidator
+    except ImportError:
+        OpenAPIV31SpecValidator = None
+    if OpenAPIV31SpecValidator is not None:
+        errors = [str(e).splitlines()[0][:300] for e in OpenAPIV31SpecValidator(doc).iter_errors()]
+        assert not errors, f"{SPEC_PATH} is not valid OpenAPI 3.1: {errors[:10]}"
+    # Every local $ref resolves and every schema is a valid JSON Schema 2020-12 (both
+    # checks hold with or without the validator package).
+    refs: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(doc)
+    assert refs, "no $refs at all: the reusable components are not used"
+    for ref in refs:
+        assert ref.startswith("#/"), f"non-local $ref {ref}"
+        try:
+            deref(pointer(*[s.replace("~1", "/").replace("~0", "~") for s in ref[2:].split("/")]))
+        except (KeyError, IndexError) as exc:
+            pytest.fail(f"$ref {ref} does not resolve ({exc})")
+    for name in doc.get("components", {}).get("schemas", {}):
+        jsonschema.Draft202012Validator.check_schema(doc["components"]["schemas"][name])
+
+
+def test_spec_has_the_common_components():
+    components = spec().get("components", {})
+    for name in ("Error", "ValidationError", "Quotas", "NextCursor", "KeyPage", "UserPage", "AuditPage"):
+        assert name in components.get("schemas", {}), f"components.schemas.{name} missing"
+    assert "X-Request-Id" in components.get("headers", {}), "components.headers.X-Request-Id missing"
+    assert "RequestId" in components.get("parameters", {}), "components.parameters.RequestId missing"
+    schemes = components.get("securitySchemes", {})
+    assert any(s.get("type") == "http" and str(s.get("scheme")).lower() == "bearer" for s in schemes.values()), (
+        "no HTTP bearer security scheme"
+    )
+    # The documented error shape accepts the contract's examples and refuses others.
+    ok = {"error": {"code": "not_found", "message": "No such user."}}
+    with_details = {"error": {"code": "validation_failed", "message": "m", "details": {"field": "name"}}}
+    assert not schema_errors("/components/schemas/Error", ok)
+    assert not schema_errors("/components/schemas/ValidationError", with_details)
+    assert schema_errors("/components/schemas/Error", {"code": "x", "message": "y"})
+    assert schema_errors("/components/schemas/Error", {"error": {"code": "NotSnake", "message": "m"}})
+    assert schema_errors("/components/schemas/ValidationError", ok)
+    # Pages: next_cursor always present, a string or null.
+    assert not schema_errors("/components/schemas/UserPage", {"items": [], "next_cursor": None})
+    assert schema_errors("/components/schemas/UserPage", {"items": []})
+
+
+@pytest.mark.parametrize("method, path", operations(SPEC), ids=[f"{m} {p}" for m, p in operations(SPEC)])
+def test_every_operation_documents_request_id_and_errors(method, path):
+    doc = spec()
+    op = doc["paths"][path][method.lower()]
+    params = parameters_of(method, path)
+    assert any(p.get("in") == "header" and p.get("name") == "X-Request-Id" for p in params), (
+        f"{method} {path}: X-Request-Id request header not documented"
+    )
+    secured = op.get("security", doc.get("security", []))
+    for key in op["responses"]:
+        response, ptr = deref(pointer("paths", path, method.lower(), "responses", key))
+        assert "X-Request-Id" in (response.get("headers") or {}), f"{method} {path} {key}: no X-Request-Id header"
+        if key[0] in "45":
+            schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+            assert schema.get("$ref") in ("#/components/schemas/Error", "#/components/schemas/ValidationError"), (
+                f"{method} {path} {key}: error response without the Error schema"
+            )
+        if key == "401":
+            assert "WWW-Authenticate" in (response.get("headers") or {}), f"{method} {path}: 401 without WWW-Authenticate"
+        if key == "429":
+            assert "Retry-After" in (response.get("headers") or {}), f"{method} {path}: 429 without Retry-After"
+    if secured:
+        assert "401" in op["responses"], f"{method} {path} needs a credential but documents no 401"
+        assert "429" in op["responses"], f"{method} {path} is rate limited per user but documents no 429"
+    if method in ("POST", "PUT", "PATCH") and "requestBody" in op:
+        for key in ("400", "413", "422"):
+            assert key in op["responses"], f"{method} {path} takes a JSON body but documents no {key}"
+
+
+# --------------------------------------------------------------------------- static: routes vs sources
+
+
+def served_routes() -> set[tuple[str, str]]:
+    routes: set[tuple[str, str]] = set()
+    for directory in ROUTE_SOURCES:
+        for source in sorted(directory.rglob("*.swift")):
+            text = source.read_text(encoding="utf-8")
+            for method, path in ROUTE_RE.findall(text):
+                routes.add((method.upper(), path))
+            raw = RAW_ROUTE_RE.findall(text)
+            assert not raw, (
+                f"{source.relative_to(REPO_ROOT)} registers routes without router.route(…, registry:) "
+                f"({raw}); they would answer 404 instead of 405 and escape this check"
+            )
+    return routes
+
+
+def test_documented_routes_are_exactly_the_served_ones():
+    served = served_routes()
+    assert len(served) >= 10, f"found only {sorted(served)} in {ROUTE_SOURCES}: has the route syntax changed?"
+    documented = set(operations(spec()))
+    undocumented = sorted(served - documented)
+    unserved = sorted(documented - served)
+    assert not undocumented, f"served by the daemons but not in {SPEC_PATH.name}: {undocumented}"
+    assert not unserved, f"in {SPEC_PATH.name} but served by no daemon: {unserved}"
+
+
+# --------------------------------------------------------------------------- live: routing
+
+
+def fill(path: str) -> str:
+    """The path with every `{param}` replaced by a value that names nothing."""
+    return re.sub(r"\{[^}]+\}", lambda _: f"zz{uuid.uuid4().hex[:12]}", path)
+
+
+@pytest.mark.parametrize("method, path", operations(SPEC), ids=[f"{m} {p}" for m, p in operations(SPEC)])
+def test_documented_operation_is_routed(nox, admin, method, path):
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    resp = request(nox, method, fill(path), token=admin.access_token, json_body=body)
+    assert resp.status_code != 405, f"documented but not routed (405): {describe(resp)}"
+    assert resp.status_code < 500, f"server error: {describe(resp)}"
+    if resp.status_code == 404:
+        err = resp.json().get("error", {}) if resp.headers.get("Content-Type", "").startswith("application/json") else {}
+        assert err.get("code") == "not_found" and not str(err.get("message", "")).startswith(GENERIC_404_PREFIXES), (
+            f"documented but not routed (generic 404): {describe(resp)}"
+        )
+    check_response(method, path, resp)
+
+
+def _paths() -> list[str]:
+    return sorted((SPEC or {}).get("paths", {}))
+
+
+@pytest.mark.parametrize("path", _paths())
+def test_undocumented_method_is_405_with_allow(nox, admin, path):
+    documented = {m for m, p in operations(spec()) if p == path}
+    method = next(m for m in ("PUT", "PATCH", "DELETE", "POST", "GET") if m not in documented)
+    resp = request(nox, method, fill(path), token=admin.access_token, json_body={} if method != "GET" else None)
+    err = check_component_error("MethodNotAllowed", resp, 405)
+    assert err["code"] == "method_not_allowed", describe(resp)
+    allow = {m.strip().upper() for m in resp.headers["Allow"].split(",") if m.strip()}
+    assert allow == documented, f"Allow lists {sorted(allow)}, the spec documents {sorted(documented)}: {describe(resp)}"
+
+
+@pytest.mark.parametrize("path", ["/api/auth/no-such-thing", "/api/admin/users/x/y", "/api/keys/x/y"])
+def test_undocumented_path_is_404(nox, admin, path):
+    resp = request(nox, "GET", path, token=admin.access_token)
+    err = check_component_error("NotFound", resp, 404)
+    assert err["code"] == "not_found", describe(resp)
+
+
+# --------------------------------------------------------------------------- live: bodies vs schemas
+
+
+@pytest.fixture(scope="module")
+def created_users(nox):
+    """Usernames this module created; deleted (best effort) when the module ends."""
+    names: list[str] = []
+    yield names
+    if not names:
+        return
+    boss = admin_client(nox)
+    for name in names:
+        try:
+            request(nox, "DELETE", f"/api/admin/users/{name}", token=boss.access_token)
+        except requests.RequestException:
+            pass
+
+
+def make_person(nox, created_users, role: str = "user", quotas: dict | None = None) -> dict:
+    """Creates a user (checking the 201 against the spec) and logs it in."""
+    boss = admin_client(nox)
+    username, password = unique_name("oa"), new_password()
+    body: dict[str, Any] = {"username": username, "password": password, "role": role}
+    if quotas is not None:
+        body["quotas"] = quotas
+    resp = request(nox, "POST", "/api/admin/users", token=boss.access_token, json_body=body)
+    if resp.status_code == 201:
+        created_users.append(username)
+    user = check_response("POST", "/api/admin/users", resp)
+    assert resp.status_code == 201, describe(resp)
+    assert user["username"] == username and user["role"] == role, describe(resp)
+    login = login_response(nox, username, password)
+    tokens = check_response("POST", "/api/auth/login", login)
+    assert login.status_code == 200, describe(login)
+    return {"username": username, "password": password, "tokens": tokens}
+
+
+@pytest.fixture(scope="module")
+def person(nox, created_users) -> dict:
+    return make_person(nox, created_users)
+
+
+def test_login_refresh_logout_match_spec(nox, created_users):
+    someone = make_person(nox, created_users)
+    first = someone["tokens"]
+    assert first["token_type"] == "Bearer"
+
+    resp = request(nox, "POST", "/api/auth/refresh", json_body={"refresh_token": first["refresh_token"]})
+    second = check_response("POST", "/api/auth/refresh", resp)
+    assert resp.status_code == 200, describe(resp)
+    # The first refresh token is spent now: presenting it again is a 401 (and revokes the family).
+    again = request(nox, "POST", "/api/auth/refresh", json_body={"refresh_token": first["refresh_token"]})
+    check_error("POST", "/api/auth/refresh", again, 401)
+
+    third = check_response("POST", "/api/auth/login", login_response(nox, someone["username"], someone["password"]))
+    resp = request(nox, "POST", "/api/auth/logout", json_body={"refresh_token": third["refresh_token"]})
+    assert resp.status_code == 204, describe(resp)
+    check_response("POST", "/api/auth/logout", resp)
+    resp = request(nox, "POST", "/api/auth/logout", json_body={"refresh_token": "unknown-" + uuid.uuid4().hex})
+    check_error("POST", "/api/auth/logout", resp, 401, "unauthorized")
+    assert second["refresh_token"] != first["refresh_token"]
+
+    wrong = request(nox, "POST", "/api/auth/login",
+                    json_body={"username": someone["username"], "password": "wrong-" + uuid.uuid4().hex})
+    if wrong.status_code != 429:  # another test's failures may have the address backing off
+        check_error("POST", "/api/auth/login", wrong, 401, "invalid_credentials")
+    # Clear this username's failure record again.
+    login_response(nox, someone["username"], someone["password"])
+
+
+def test_me_matches_spec(nox, person):
+    resp = request(nox, "GET", "/api/auth/me", token=person["tokens"]["access_token"])
+    me = check_response("GET", "/api/auth/me", resp)
+    assert resp.status_code == 200 and me["username"] == person["username"], describe(resp)
+    assert "key_id" not in me, f"key_id with a JWT: {describe(resp)}"
+
+    created = request(nox, "POST", "/api/keys", token=person["tokens"]["access_token"], json_body={"name": "me-test"})
+    key = check_response("POST", "/api/keys", created)
+    assert created.status_code == 201, describe(created)
+    try:
+        resp = request(nox, "GET", "/api/auth/me", token=key["key"])
+        me = check_response("GET", "/api/auth/me", resp)
+        assert resp.status_code == 200 and me.get("key_id") == key["id"], describe(resp)
+    finally:
+        request(nox, "DELETE", f"/api/keys/{key['id']}", token=person["tokens"]["access_token"])
+
+
+def test_jwks_matches_spec(nox, person):
+    resp = request(nox, "GET", "/api/auth/keys")
+    jwks = check_response("GET", "/api/auth/keys", resp)
+    assert resp.status_code == 200, describe(resp)
+    header_b64 = person["tokens"]["access_token"].split(".")[0]
+    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+    assert header.get("kid") in {k["kid"] for k in jwks["keys"]}, f"token kid {header.get('kid')!r} not in the JWKS"
+
+
+def test_keys_match_spec(nox, person):
+    token = person["tokens"]["access_token"]
+    made = []
+    for body in ({"name": "oa-one"}, {"name": "oa-two", "scopes": ["exec:run", "files:read"], "expires_in_days": 7}):
+        resp = request(nox, "POST", "/api/keys", token=token, json_body=body)
+        key = check_response("POST", "/api/keys", resp)
+        assert resp.status_code == 201, describe(resp)
+        made.append(key)
+    assert made[0]["expires_at"] is None and made[1]["expires_at"] is not None
+    assert made[1]["scopes"] == ["exec:run", "files:read"]
+
+    seen = []
+    cursor = None
+    for _ in range(10):
+        params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        resp = request(nox, "GET", "/api/keys", token=token, params=params)
+        page = check_response("GET", "/api/keys", resp)
+        assert resp.status_code == 200, describe(resp)
+        seen += [k["id"] for k in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert {k["id"] for k in made} <= set(seen), f"created keys not listed: {seen}"
+    resp = request(nox, "GET", "/api/keys", token=token)
+    check_response("GET", "/api/keys", resp)
+
+    for key in made:
+        resp = request(nox, "DELETE", f"/api/keys/{key['id']}", token=token)
+        assert resp.status_code == 204, describe(resp)
+        check_response("DELETE", "/api/keys/{id}", resp)
+    resp = request(nox, "DELETE", f"/api/keys/{made[0]['id']}", token=token)
+    check_error("DELETE", "/api/keys/{id}", resp, 404, "not_found")
+
+
+def test_users_match_spec(nox, admin, created_users):
+    token = admin.access_token
+    name = unique_name("oa")
+    body = {"username": name, "password": new_password(), "role": "viewer", "quotas": {"memory_mb": 256}}
+    resp = request(nox, "POST", "/api/admin/users", token=token, json_body=body)
+    if resp.status_code == 201:
+        created_users.append(name)
+    user = check_response("POST", "/api/admin/users", resp)
+    assert resp.status_code == 201 and user["quotas"]["memory_mb"] == 256, describe(resp)
+
+    resp = request(nox, "POST", "/api/admin/users", token=token, json_body=body)
+    check_error("POST", "/api/admin/users", resp, 409, "user_exists")
+
+    resp = request(nox, "GET", "/api/admin/users", token=token, params={"limit": 1})
+    page = check_response("GET", "/api/admin/users", resp)
+    assert resp.status_code == 200 and isinstance(page["next_cursor"], str), describe(resp)
+    resp = request(nox, "GET", "/api/admin/users", token=token, params={"limit": 1, "cursor": page["next_cursor"]})
+    check_response("GET", "/api/admin/users", resp)
+    assert resp.status_code == 200, describe(resp)
+    resp = request(nox, "GET", "/api/admin/users", token=token, params={"limit": 1000})
+    page = check_response("GET", "/api/admin/users", resp)
+    assert resp.status_code == 200, describe(resp)
+
+    resp = request(nox, "GET", f"/api/admin/users/{name}", token=token)
+    got = check_response("GET", "/api/admin/users/{name}", resp)
+    assert resp.status_code == 200 and got["username"] == name, describe(resp)
+
+    resp = request(nox, "PATCH", f"/api/admin/users/{name}", token=token,
+                   json_body={"role": "user", "quotas": {"tasks_max": 32}, "disabled": True})
+    patched = check_response("PATCH", "/api/admin/users/{name}", resp)
+    assert resp.status_code == 200, describe(resp)
+    assert patched["role"] == "user" and patched["disabled"] is True, describe(resp)
+    assert patched["quotas"]["tasks_max"] == 32 and patched["quotas"]["memory_mb"] == 256, describe(resp)
+
+    resp = request(nox, "PATCH", f"/api/admin/users/{name}", token=token, json_body={"quotas": {"bogus": 1}})
+    err = check_error("PATCH", "/api/admin/users/{name}", resp, 422, "validation_failed")
+    assert_matches_schema("/components/schemas/ValidationError", {"error": err}, describe(resp))
+
+    resp = request(nox, "DELETE", f"/api/admin/users/{name}", token=token)
+    assert resp.status_code == 204, describe(resp)
+    check_response("DELETE", "/api/admin/users/{name}", resp)
+    for method in ("GET", "PATCH", "DELETE"):
+        resp = request(nox, method, f"/api/admin/users/{name}", token=token, json_body={} if method == "PATCH" else None)
+        check_error(method, "/api/admin/users/{name}", resp, 404, "not_found")
+
+
+def test_audit_matches_spec(nox, admin, person):
+    token = admin.access_token
+    resp = request(nox, "GET", "/api/admin/audit", token=token, params={"limit": 5})
+    page = check_response("GET", "/api/admin/audit", resp)
+    assert resp.status_code == 200 and page["items"], describe(resp)
+    if page["next_cursor"]:
+        resp = request(nox, "GET", "/api/admin/audit", token=token, params={"limit": 5, "cursor": page["next_cursor"]})
+        check_response("GET", "/api/admin/audit", resp)
+    # Failed refreshes have no acting user: those fields are left out, which the spec must allow.
+    request(nox, "POST", "/api/auth/refresh", json_body={"refresh_token": "not-a-token-" + uuid.uuid4().hex})
+    for params in ({"user": person["username"]}, {"action": "auth.refresh", "limit": 20},
+                   {"since": "2000-01-01T00:00:00Z", "until": "2999-01-01T00:00:00Z", "limit": 3}):
+        resp = request(nox, "GET", "/api/admin/audit", token=token, params=params)
+        page = check_response("GET", "/api/admin/audit", resp)
+        assert resp.status_code == 200, describe(resp)
+    resp = request(nox, "GET", "/api/admin/audit", token=token, params={"since": "yesterday"})
+    check_error("GET", "/api/admin/audit", resp, 422, "validation_failed")
+
+
+# --------------------------------------------------------------------------- live: errors vs Error
+
+
+def test_401_and_403_match_spec(nox, person):
+    resp = request(nox, "GET", "/api/auth/me")
+    check_error("GET", "/api/auth/me", resp, 401, "unauthorized")
+    resp = request(nox, "GET", "/api/keys", token="nox_" + "A" * 43)
+    check_error("GET", "/api/keys", resp, 401, "unauthorized")
+    resp = request(nox, "GET", "/api/admin/users", token=person["tokens"]["access_token"])
+    err = check_error("GET", "/api/admin/users", resp, 403, "forbidden")
+    assert err.get("details", {}).get("permission") == "admin:users", describe(resp)
+    resp = request(nox, "GET", "/api/admin/audit", token=person["tokens"]["access_token"])
+    check_error("GET", "/api/admin/audit", resp, 403, "forbidden")
+
+
+def test_400_and_422_match_spec(nox, person):
+    resp = request(nox, "POST", "/api/auth/login", data=b'{"username": "a",', headers={"Content-Type": "application/json"})
+    check_error("POST", "/api/auth/login", resp, 400, "invalid_json")
+    resp = request(nox, "POST", "/api/auth/login", json_body={"username": "a"})
+    err = check_error("POST", "/api/auth/login", resp, 422, "validation_failed")
+    assert err["details"]["field"] == "password", describe(resp)
+    token = person["tokens"]["access_token"]
+    resp = request(nox, "POST", "/api/keys", token=token, json_body={"name": "x", "scopes": ["admin:users"]})
+    err = check_error("POST", "/api/keys", resp, 422, "validation_failed")
+    assert err["details"]["field"] == "scopes", describe(resp)
+    resp = request(nox, "GET", "/api/keys", token=token, params={"limit": 0})
+    check_error("GET", "/api/keys", resp, 422, "validation_failed")
+    resp = request(nox, "GET", "/api/keys", token=token, params={"cursor": "garbage"})
+    check_error("GET", "/api/keys", resp, 422, "validation_failed")
+
+
+def test_413_matches_spec(nox):
+    total = 2 * 1024 * 1024
+    payload = b'{"username": "big", "password": "' + b"a" * (total - 36) + b'"}'
+    status, headers, body = raw_request_with_body(
+        nox, "POST", "/api/auth/login",
+        {"Content-Type": "application/json", "Content-Length": str(len(payload)), "X-Request-Id": f"oa-{uuid.uuid4().hex}"},
+        [payload[i:i + (1 << 16)] for i in range(0, len(payload), 1 << 16)],
+    )
+    answer = Answer(status, headers, body, f"POST /api/auth/login (2 MiB) -> {status} {headers} {body[:300]!r}")
+    check_error("POST", "/api/auth/login", answer, 413, "payload_too_large")
+
+
+def test_429_matches_spec(nox, created_users):
+    slow = make_person(nox, created_users, quotas={"requests_per_minute": 1})
+    token = slow["tokens"]["access_token"]
+    statuses = []
+    for _ in range(3):
+        resp = request(nox, "GET", "/api/auth/me", token=token)
+        statuses.append(resp.status_code)
+        if resp.status_code == 429:
+            err = check_error("GET", "/api/auth/me", resp, 429, "rate_limited")
+            assert resp.headers["Retry-After"] == err["details"]["retry_after"], describe(resp)
+            return
+        check_response("GET", "/api/auth/me", resp)
+    pytest.fail(f"requests_per_minute=1 never answered 429: {statuses}")
