@@ -80,13 +80,19 @@ def main() -> None:
         cold = []
         for _ in range(args.cold_starts):
             sandbox.systemctl("stop", "nox-auth.service")
+            time.sleep(1)
             fresh = requests.Session()
-            cold.append(timed_get(fresh, base + "/api/auth/keys"))
+            try:
+                cold.append(timed_get(fresh, base + "/api/auth/keys"))
+            except requests.HTTPError:
+                print(sandbox.journal_text("-u", "nox-auth.service", "-n", "40", "--no-pager"))
+                raise
 
         time.sleep(3)
         pid = sandbox.systemctl("show", "-p", "MainPID", "--value", "nox-auth.service").stdout.strip()
-        rss_kb = int(next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                          if line.startswith("VmRSS:"))) if Path(f"/proc/{pid}/status").exists() else -1
+        # The PID is the sandbox's own: read its /proc from inside.
+        status = sandbox.run(["cat", f"/proc/{pid}/status"]).stdout
+        rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
         security = sandbox.run(["systemd-analyze", "security", "nox-auth.service"]).stdout.strip().splitlines()[-1]
 
         def row(name, values):
