@@ -76,6 +76,10 @@ let package = Package(
             path: "Sources/nox-auth",
             swiftSettings: swiftSettings
         ),
+        // openat2(2) and the O_PATH/O_TMPFILE/RESOLVE_* constants Swift's Glibc module lacks.
+        .target(name: "CNoxFiles", path: "Sources/CNoxFiles"),
+        // nox-files: per-user sandboxes, resolved beneath a directory descriptor without following symlinks.
+        .target(name: "NoxFiles", dependencies: ["CNoxFiles"], path: "Sources/nox-files", swiftSettings: swiftSettings),
         // One multi-call binary for every daemon and tool, so the static Swift runtime and
         // Foundation's ICU data are shipped once (see README, "Layout on disk").
         .executableTarget(
@@ -102,6 +106,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "NoxFilesTests", dependencies: ["NoxFiles", "NoxTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "NoxAuthTests", dependencies: ["NoxAuth", "NoxIPC", "NoxRuntime", "NoxTestSupport"], swiftSettings: swiftSettings),
     ]
 )
