@@ -220,6 +220,14 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
         }
         #expect(fixture.service.quotas(of: updated).memory_mb == 128)
         #expect(fixture.service.quotas(of: updated).cpu_percent == 100)
+        // null removes the override: back to the server default.
+        change.quotaOverrides = ["memory_mb": Int?.none]
+        guard case .updated(let reset) = try await fixture.service.users.update("heidi", change, now: Clock.now()) else {
+            Issue.record("update failed")
+            return
+        }
+        #expect(fixture.service.quotas(of: reset).memory_mb == 300)
+        #expect(reset.quotaOverrides.isEmpty)
     }
 }
 

@@ -251,6 +251,16 @@ def test_patch_quotas_returns_updated_quotas(nox, admin, make_user):
     assert assert_json(me(nox, user.access_token), 200)["quotas"]["memory_mb"] == 256
 
 
+def test_patch_quota_to_null_returns_it_to_the_server_default(nox, admin, make_user):
+    user = make_user()
+    default = assert_json(request(nox, "GET", _user_url(user.username), token=admin.access_token), 200)["quotas"]
+    assert_json(request(nox, "PATCH", _user_url(user.username), token=admin.access_token,
+                        json_body={"quotas": {"memory_mb": 200}}), 200)
+    resp = request(nox, "PATCH", _user_url(user.username), token=admin.access_token,
+                   json_body={"quotas": {"memory_mb": None}})
+    assert assert_json(resp, 200)["quotas"] == default, describe(resp)
+
+
 @pytest.mark.parametrize(
     "body, field",
     [

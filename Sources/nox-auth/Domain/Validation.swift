@@ -33,11 +33,16 @@ enum Validation {
 
     /// Quota overrides: known names, integers within range.
     static func quotas(_ quotas: [String: Int], field: String = "quotas") throws -> [String: Int] {
+        try quotaChanges(quotas, field: field).compactMapValues { $0 }
+    }
+
+    /// Quota changes: known names; each value an integer within range, or null (back to the default).
+    static func quotaChanges(_ quotas: [String: Int?], field: String = "quotas") throws -> [String: Int?] {
         for (name, value) in quotas {
             guard let range = Quotas.ranges[name] else {
                 throw APIError.validation(field: "\(field).\(name)", "Unknown quota \(name); known: \(Quotas.fieldNames.joined(separator: ", ")).")
             }
-            guard range.contains(value) else {
+            if let value, !range.contains(value) {
                 throw APIError.validation(field: "\(field).\(name)", "\(name) must be from \(range.lowerBound) to \(range.upperBound).")
             }
         }

@@ -19,7 +19,8 @@ struct AdminRoutes {
     struct PatchRequest: Decodable {
         var role: String?
         var password: String?
-        var quotas: [String: Int]?
+        /// A quota set to null goes back to the server default.
+        var quotas: [String: Int?]?
         var disabled: Bool?
     }
 
@@ -76,7 +77,7 @@ struct AdminRoutes {
             let body = try await JSON.decode(PatchRequest.self, from: request, limit: maxBody)
             var change = UserStore.Change()
             change.role = try body.role.map { try Validation.role($0) }
-            change.quotaOverrides = try body.quotas.map { try Validation.quotas($0) }
+            change.quotaOverrides = try body.quotas.map { try Validation.quotaChanges($0) }
             change.disabled = body.disabled
             if let password = body.password {
                 change.passwordHash = try await service.hashPassword(try Validation.password(password))

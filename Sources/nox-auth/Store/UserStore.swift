@@ -66,7 +66,8 @@ public struct UserStore: Sendable {
     public struct Change: Sendable {
         public var role: Role?
         public var passwordHash: String?
-        public var quotaOverrides: [String: Int]?
+        /// Overrides to set; a nil value removes the override (back to the server default).
+        public var quotaOverrides: [String: Int?]?
         public var disabled: Bool?
     }
 
@@ -87,7 +88,9 @@ public struct UserStore: Sendable {
             var user = UserRecord(row: row)
             if let role = change.role { user.role = role }
             if let hash = change.passwordHash { user.passwordHash = hash }
-            if let overrides = change.quotaOverrides { user.quotaOverrides.merge(overrides) { _, new in new } }
+            for (name, value) in change.quotaOverrides ?? [:] {
+                user.quotaOverrides[name] = value
+            }
             if let disabled = change.disabled { user.disabled = disabled }
             let wasActiveAdmin = UserRecord(row: row).role == .admin && !UserRecord(row: row).disabled
             if wasActiveAdmin, user.role != .admin || user.disabled, try Self.activeAdminCount(db) <= 1 {
