@@ -18,7 +18,9 @@ struct AuthFixture {
         configure(&configuration)
         let database = try AuthDatabase(path: directory.path + "/auth.sqlite")
         let keys = try SigningKeys.load(directory: directory.path + "/keys")
-        service = try AuthService(database: database, signingKeys: keys, configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        service = try AuthService(
+            database: database, signingKeys: keys, configuration: configuration,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await service.bootstrapAdmin(password: "admin-password", logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
@@ -51,7 +53,8 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
         defer { fixture.directory.remove() }
         let admin = try #require(try await fixture.service.users.find("admin"))
         #expect(admin.role == .admin)
-        try await fixture.service.bootstrapAdmin(password: "another-password", logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await fixture.service.bootstrapAdmin(
+            password: "another-password", logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         _ = try await fixture.service.login(username: "admin", password: "admin-password", origin: fixture.origin)
     }
 
@@ -91,7 +94,8 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
         try await fixture.addUser("carol")
         var statuses: [Int?] = []
         for _ in 0..<7 {
-            statuses.append(await fixture.status { _ = try await fixture.service.login(username: "carol", password: "nope-nope", origin: fixture.origin) })
+            statuses.append(
+                await fixture.status { _ = try await fixture.service.login(username: "carol", password: "nope-nope", origin: fixture.origin) })
         }
         #expect(statuses.prefix(5).allSatisfy { $0 == 401 })
         #expect(statuses.last == 429)
@@ -146,7 +150,8 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
     @Test func keyAuthenticatesWithItsScopesUntilDeleted() async throws {
         let fixture = try await AuthFixture()
         defer { fixture.directory.remove() }
-        let (record, secret) = try await fixture.service.keys.create(username: "admin", name: "ci", scopes: ["exec:run"], expiresAt: nil, now: Clock.now())
+        let (record, secret) = try await fixture.service.keys.create(
+            username: "admin", name: "ci", scopes: ["exec:run"], expiresAt: nil, now: Clock.now())
         #expect(secret.hasPrefix("nox_"))
         let principal = try await fixture.service.principal(forBearer: secret)
         #expect(principal.permissions == ["exec:run"])
@@ -159,7 +164,8 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
     @Test func expiredKeyIsRefused() async throws {
         let fixture = try await AuthFixture()
         defer { fixture.directory.remove() }
-        let (_, secret) = try await fixture.service.keys.create(username: "admin", name: "old", scopes: [], expiresAt: Clock.now() - 1, now: Clock.now())
+        let (_, secret) = try await fixture.service.keys.create(
+            username: "admin", name: "old", scopes: [], expiresAt: Clock.now() - 1, now: Clock.now())
         #expect(await fixture.status { _ = try await fixture.service.principal(forBearer: secret) } == 401)
     }
 
@@ -167,7 +173,8 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
         let fixture = try await AuthFixture()
         defer { fixture.directory.remove() }
         try await fixture.addUser("frank", role: .admin)
-        let (_, secret) = try await fixture.service.keys.create(username: "frank", name: "k", scopes: ["admin:users", "files:read"], expiresAt: nil, now: Clock.now())
+        let (_, secret) = try await fixture.service.keys.create(
+            username: "frank", name: "k", scopes: ["admin:users", "files:read"], expiresAt: nil, now: Clock.now())
         var change = UserStore.Change()
         change.role = .viewer
         _ = try await fixture.service.users.update("frank", change, now: Clock.now())

@@ -61,7 +61,8 @@ import Testing
 
     @Test func deletedAPIKeyIsRefusedAtOnce() async throws {
         try await withAuthServer { fixture, authenticator in
-            let (record, secret) = try await fixture.service.keys.create(username: "admin", name: "k", scopes: ["files:read"], expiresAt: nil, now: Clock.now())
+            let (record, secret) = try await fixture.service.keys.create(
+                username: "admin", name: "k", scopes: ["files:read"], expiresAt: nil, now: Clock.now())
             #expect(try await authenticator.authenticate(bearer: secret).permissions == ["files:read"])
             _ = try await fixture.service.keys.delete(id: record.id, username: "admin")
             #expect(await status { _ = try await authenticator.authenticate(bearer: secret) } == 401)

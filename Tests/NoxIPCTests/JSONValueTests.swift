@@ -7,9 +7,10 @@ struct JSONValueTests {
     func parsesAllKinds() throws {
         let text = #"{"n":null,"t":true,"i":42,"neg":-7,"d":1.5,"s":"x\"y","a":[1,"two"],"o":{"k":{}}}"#
         let value = try JSONValue(parsing: Array(text.utf8))
-        #expect(value == [
-            "n": nil, "t": true, "i": 42, "neg": -7, "d": 1.5, "s": "x\"y", "a": [1, "two"], "o": ["k": .emptyObject],
-        ])
+        #expect(
+            value == [
+                "n": nil, "t": true, "i": 42, "neg": -7, "d": 1.5, "s": "x\"y", "a": [1, "two"], "o": ["k": .emptyObject],
+            ])
         #expect(value["i"]?.intValue == 42)
         #expect(value["d"]?.doubleValue == 1.5)
         #expect(value["d"]?.intValue == nil)

@@ -3,7 +3,7 @@ import NoxIPC
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Varlink server lifecycle", .timeLimit(.minutes(1)))

@@ -10,10 +10,11 @@ struct ServerTests {
     func getInfo() async throws {
         try await withTestServer { server throws in
             let info = try await server.client().call("org.varlink.service.GetInfo")
-            #expect(info == [
-                "vendor": "Nox", "product": "noxipc-tests", "version": "0.0.1", "url": "https://example.org/nox",
-                "interfaces": ["org.varlink.service", "io.nox.Test", "io.nox.Auth"],
-            ])
+            #expect(
+                info == [
+                    "vendor": "Nox", "product": "noxipc-tests", "version": "0.0.1", "url": "https://example.org/nox",
+                    "interfaces": ["org.varlink.service", "io.nox.Test", "io.nox.Auth"],
+                ])
         }
     }
 

@@ -28,7 +28,8 @@ import Testing
             throw CocoaError(.fileReadCorruptFile)
         }
         let server = ActivatedHTTPServer(
-            socket: .path(socket), responder: router.buildResponder(), activity: ActivityTracker(), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            socket: .path(socket), responder: router.buildResponder(), activity: ActivityTracker(),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
@@ -44,7 +45,8 @@ import Testing
 
     @Test func jsonRoundTripAndRequestIDEcho() async throws {
         try await withServer { socket in
-            let response = try await UnixHTTPClient.json(socket: socket, "POST", "/api/echo", ["name": "a", "count": 2], headers: ["X-Request-Id": "abc-123"])
+            let response = try await UnixHTTPClient.json(
+                socket: socket, "POST", "/api/echo", ["name": "a", "count": 2], headers: ["X-Request-Id": "abc-123"])
             #expect(response.status == 201)
             #expect(response[header: "x-request-id"] == "abc-123")
             #expect(response[header: "content-type"] == "application/json; charset=utf-8")
@@ -91,7 +93,8 @@ import Testing
 
     @Test func oversizedBodyIs413() async throws {
         try await withServer { socket in
-            let response = try await UnixHTTPClient.request(socket: socket, method: "POST", path: "/api/echo", body: Data(repeating: 0x20, count: 4096))
+            let response = try await UnixHTTPClient.request(
+                socket: socket, method: "POST", path: "/api/echo", body: Data(repeating: 0x20, count: 4096))
             #expect(response.status == 413)
             #expect(response.errorCode == "payload_too_large")
         }

@@ -86,7 +86,7 @@ public final class VarlinkClient: Sendable {
             let promise = channel.eventLoop.makePromise(of: JSONValue.self)
             do {
                 try await channel.writeAndFlush(VarlinkClientRequest(frame: frame, responder: .single(promise))).get()
-            } catch where attempt == 1 {
+            } catch  where attempt == 1 {
                 // The shared connection broke before the whole call went out, so the server
                 // cannot have received it (a frame counts only with its final NUL): send it on a new one.
                 promise.fail(error)
@@ -165,7 +165,7 @@ public final class VarlinkClient: Sendable {
             do {
                 try await channel.writeAndFlush(VarlinkClientRequest(frame: frame, responder: nil)).get()
                 return
-            } catch where attempt == 1 {
+            } catch  where attempt == 1 {
                 continue  // not received: see call(_:parameters:)
             } catch {
                 throw NoxIPCError(.connectionClosed, "sending the call failed", cause: error)

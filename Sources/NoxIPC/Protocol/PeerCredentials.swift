@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The process on the other end of a Unix socket, as the kernel saw it when it connected (`SO_PEERCRED`).
 public struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
@@ -50,13 +51,13 @@ extension PeerCredentials {
             )
         }
         #if os(Linux)
-        let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
-            level: SocketOptionLevel(SOL_SOCKET),
-            name: SocketOptionName(SO_PEERCRED)
-        )
-        return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+            let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET),
+                name: SocketOptionName(SO_PEERCRED)
+            )
+            return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
         #else
-        return channel.eventLoop.makeFailedFuture(NoxIPCError(.protocolViolation, "SO_PEERCRED is Linux only"))
+            return channel.eventLoop.makeFailedFuture(NoxIPCError(.protocolViolation, "SO_PEERCRED is Linux only"))
         #endif
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A call as it goes over the wire: `{method, parameters?, oneway?, more?, upgrade?}`.
 struct VarlinkCallMessage: Codable, Sendable, Equatable {

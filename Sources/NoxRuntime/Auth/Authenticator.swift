@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 
 /// Turns a bearer credential (an access token or an API key) into a principal.
 public protocol Authenticator: Sendable {

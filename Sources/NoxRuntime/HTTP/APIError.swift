@@ -47,7 +47,9 @@ public struct APIError: Error, Sendable, Equatable {
     }
 
     public static func payloadTooLarge(limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "payload_too_large", message: "The request body is larger than \(limit) bytes.", details: ["limit": String(limit)])
+        APIError(
+            .contentTooLarge, code: "payload_too_large", message: "The request body is larger than \(limit) bytes.", details: ["limit": String(limit)]
+        )
     }
 
     public static func rateLimited(retryAfter seconds: Int, _ message: String = "Too many requests; try again later.") -> APIError {
@@ -58,5 +60,6 @@ public struct APIError: Error, Sendable, Equatable {
         )
     }
 
-    public static let internalError = APIError(.internalServerError, code: "internal_error", message: "Nox failed to handle this request; the server log has the details.")
+    public static let internalError = APIError(
+        .internalServerError, code: "internal_error", message: "Nox failed to handle this request; the server log has the details.")
 }

@@ -1,6 +1,6 @@
 public import Foundation
-public import Hummingbird
 public import HTTPTypes
+public import Hummingbird
 import NIOCore
 
 /// JSON in and out of requests, with API.md's error codes for bad input.
@@ -48,7 +48,8 @@ public enum JSON {
             throw APIError.validation(field: path(context.codingPath + [key]), "The field \(path(context.codingPath + [key])) is required.")
         } catch let DecodingError.typeMismatch(expected, context) {
             let field = path(context.codingPath)
-            throw APIError.validation(field: field.isEmpty ? "body" : field, "The field \(field.isEmpty ? "body" : field) must be of type \(typeName(expected)).")
+            throw APIError.validation(
+                field: field.isEmpty ? "body" : field, "The field \(field.isEmpty ? "body" : field) must be of type \(typeName(expected)).")
         } catch let DecodingError.valueNotFound(expected, context) {
             let field = path(context.codingPath)
             throw APIError.validation(field: field, "The field \(field) must be of type \(typeName(expected)), not null.")

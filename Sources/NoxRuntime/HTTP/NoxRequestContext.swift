@@ -1,5 +1,5 @@
-public import Hummingbird
 public import HTTPTypes
+public import Hummingbird
 import NIOConcurrencyHelpers
 
 /// Per-request state every Nox daemon's handlers see.

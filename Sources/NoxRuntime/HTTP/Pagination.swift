@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 
 /// `?limit=` (default 50, 1…1000) and `?cursor=` (opaque) as API.md's lists take them.
 public struct PageRequest: Sendable {

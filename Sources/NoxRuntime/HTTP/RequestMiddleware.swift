@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
 public import HTTPTypes
+public import Hummingbird
 public import Logging
 
 /// The outermost middleware of every daemon: request id, client address, the JSON error shape

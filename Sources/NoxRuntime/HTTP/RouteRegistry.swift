@@ -1,5 +1,5 @@
-public import Hummingbird
 public import HTTPTypes
+public import Hummingbird
 import NIOConcurrencyHelpers
 
 /// Remembers every route's path pattern and method, so that a path served with another method

@@ -1,8 +1,8 @@
 import Foundation
-public import Logging
-public import NoxIPC
-import NIOConcurrencyHelpers
 import HTTPTypes
+public import Logging
+import NIOConcurrencyHelpers
+public import NoxIPC
 
 /// Authenticates requests in the daemons other than nox-auth.
 ///
@@ -39,7 +39,8 @@ public final class RemoteAuthenticator: Authenticator {
     public func authenticate(bearer: String) async throws -> Principal {
         if bearer.hasPrefix("nox_") {
             do {
-                let reply: PrincipalReply = try await client.call("io.nox.Auth.Authenticate", parameters: ["token": bearer], returning: PrincipalReply.self)
+                let reply: PrincipalReply = try await client.call(
+                    "io.nox.Auth.Authenticate", parameters: ["token": bearer], returning: PrincipalReply.self)
                 return reply.principal
             } catch let error as VarlinkError where error.name == "io.nox.Auth.InvalidToken" {
                 throw APIError.unauthorized()
@@ -95,7 +96,8 @@ public final class RemoteAuthenticator: Authenticator {
             return cached.principal
         }
         do {
-            let reply: PrincipalReply = try await client.call("io.nox.Auth.GetUser", parameters: ["username": username], returning: PrincipalReply.self)
+            let reply: PrincipalReply = try await client.call(
+                "io.nox.Auth.GetUser", parameters: ["username": username], returning: PrincipalReply.self)
             state.withLockedValue { state in
                 if state.users.count > 10_000 { state.users.removeAll() }
                 state.users[username] = CachedUser(principal: reply.principal, fetched: .now)
@@ -111,6 +113,8 @@ public final class RemoteAuthenticator: Authenticator {
 
     func unavailable(_ error: any Error) -> APIError {
         logger.error("nox-auth cannot be asked", metadata: ["error": "\(error)"])
-        return APIError(.serviceUnavailable, code: "auth_unavailable", message: "The authentication service is not answering; try again shortly.", headers: ["Retry-After": "1"])
+        return APIError(
+            .serviceUnavailable, code: "auth_unavailable", message: "The authentication service is not answering; try again shortly.",
+            headers: ["Retry-After": "1"])
     }
 }

@@ -73,7 +73,8 @@ public struct JournaldLogHandler: LogHandler {
 public enum NoxLogging {
     /// Bootstraps swift-log once, for `main` only (libraries take a `Logger`).
     public static func bootstrap(identifier: String, level: Logger.Level = .info) {
-        let underSystemd = ProcessInfo.processInfo.environment["INVOCATION_ID"] != nil
+        let underSystemd =
+            ProcessInfo.processInfo.environment["INVOCATION_ID"] != nil
             || ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
         LoggingSystem.bootstrap { label in
             if underSystemd {

@@ -33,14 +33,17 @@ public enum AuthDaemon {
 
     /// Opens the database and keys and makes sure the first admin exists.
     public static func makeService(daemon: AuthDaemonConfiguration, configuration: NoxConfiguration, logger: Logger) async throws -> AuthService {
-        try FileManager.default.createDirectory(atPath: daemon.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: daemon.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = try AuthDatabase(path: daemon.stateDirectory + "/auth.sqlite")
         let keys = try SigningKeys.load(directory: daemon.stateDirectory + "/keys")
         let service = try AuthService(database: database, signingKeys: keys, configuration: configuration, logger: logger)
         if let password = initialAdminPassword() {
             try await service.bootstrapAdmin(password: password, logger: logger)
         } else if try await service.users.count() == 0 {
-            logger.warning("No users exist and no initial-admin-password credential was given; create one with the package's postinst or a LoadCredential= drop-in")
+            logger.warning(
+                "No users exist and no initial-admin-password credential was given; create one with the package's postinst or a LoadCredential= drop-in"
+            )
         }
         try await service.refreshTokens.prune(now: Clock.now())
         return service

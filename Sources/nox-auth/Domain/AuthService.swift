@@ -1,7 +1,7 @@
 import Foundation
+import HTTPTypes
 import Logging
 import NIOPosix
-import HTTPTypes
 import NoxRuntime
 
 /// nox-auth's domain: sign-in, token rotation, credentials → principals, audit.
@@ -71,10 +71,12 @@ public struct AuthService: Sendable {
         guard let user, passwordMatches, !user.disabled else {
             throttle.recordFailure(username: username, address: address, now: now)
             try await record(Validation.isValidUsername(username) ? username : nil, "auth.login", target: username, .failure, origin)
-            throw APIError(.unauthorized, code: "invalid_credentials", message: "Wrong username or password.", headers: ["WWW-Authenticate": "Bearer"])
+            throw APIError(
+                .unauthorized, code: "invalid_credentials", message: "Wrong username or password.", headers: ["WWW-Authenticate": "Bearer"])
         }
         throttle.recordSuccess(username: username, address: address)
-        let pair = try await issueTokens(for: user, refreshToken: refreshTokens.startFamily(username: user.username, ttl: configuration.auth.refreshTokenTTL, now: now), now: now)
+        let pair = try await issueTokens(
+            for: user, refreshToken: refreshTokens.startFamily(username: user.username, ttl: configuration.auth.refreshTokenTTL, now: now), now: now)
         try await record(user.username, "auth.login", target: user.username, .success, origin)
         return pair
     }

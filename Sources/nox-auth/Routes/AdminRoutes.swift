@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NoxRuntime
 
 /// `/api/admin/users` and `/api/admin/audit`.
@@ -49,7 +49,10 @@ struct AdminRoutes {
             let role = try Validation.role(body.role)
             let quotas = try Validation.quotas(body.quotas ?? [:])
             let hash = try await service.hashPassword(password)
-            guard let user = try await service.users.create(username: username, passwordHash: hash, role: role, quotaOverrides: quotas, now: Clock.now()) else {
+            guard
+                let user = try await service.users.create(
+                    username: username, passwordHash: hash, role: role, quotaOverrides: quotas, now: Clock.now())
+            else {
                 try await service.record(admin.username, "user.create", target: username, .failure, origin(context))
                 throw APIError.conflict(code: "user_exists", "A user named \(username) already exists.")
             }

@@ -1,5 +1,5 @@
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import NoxRuntime
 
 /// `/api/auth/*`: sign-in, refresh, sign-out, who-am-I, the public keys.

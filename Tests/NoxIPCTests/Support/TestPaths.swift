@@ -6,7 +6,8 @@ enum TestPaths {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let pythonDirectory = testsDirectory.appendingPathComponent("python")
     static let testInterfaceFile = pythonDirectory.appendingPathComponent("io.nox.Test.varlink")
-    static let interfacesDirectory = testsDirectory
+    static let interfacesDirectory =
+        testsDirectory
         .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/NoxIPC/Interfaces")
 
