@@ -272,10 +272,10 @@ func apiStatus(_ body: () async throws -> Void) async -> Int? {
 
     @Test func aSuccessClearsItsAddressButNotOtherAccounts() {
         let throttle = LoginThrottle(configuration: NoxConfiguration().auth)
-        for index in 0..<20 { throttle.recordFailure(username: "user\(index)", address: "203.0.113.9", now: 1000) }
+        for index in 0..<15 { throttle.recordFailure(username: "user\(index)", address: "203.0.113.9", now: 1000) }
         for _ in 0..<6 { throttle.recordFailure(username: "target", address: "198.51.100.4", now: 1000) }
         throttle.recordSuccess(username: "someone", address: "203.0.113.9")
-        for index in 0..<20 { throttle.recordFailure(username: "user\(index)", address: "203.0.113.9", now: 1000) }
+        for index in 0..<15 { throttle.recordFailure(username: "user\(index)", address: "203.0.113.9", now: 1000) }
         #expect(throttle.retryAfter(username: "fresh", address: "203.0.113.9", now: 1000) == nil)
         #expect(throttle.retryAfter(username: "target", address: "203.0.113.9", now: 1000) != nil)
     }

@@ -16,7 +16,7 @@ public struct NoxConfiguration: Sendable, Equatable {
         /// Failed logins for one username before backing off.
         public var usernameFailuresBeforeBackoff = 5
         /// Failed logins from one client address (within `failureWindow`) before backing off.
-        public var addressFailuresBeforeBackoff = 30
+        public var addressFailuresBeforeBackoff = 20
         /// Longest backoff for a username, seconds.
         public var usernameBackoffMax = 900
         /// Longest backoff for an address, seconds (short: many people may share one address).
