@@ -49,6 +49,7 @@ let package = Package(
             name: "NoxRuntime",
             dependencies: [
                 "CSystemd", "CLibcrypto", "NoxIPC",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -79,7 +80,12 @@ let package = Package(
         // openat2(2) and the O_PATH/O_TMPFILE/RESOLVE_* constants Swift's Glibc module lacks.
         .target(name: "CNoxFiles", path: "Sources/CNoxFiles"),
         // nox-files: per-user sandboxes, resolved beneath a directory descriptor without following symlinks.
-        .target(name: "NoxFiles", dependencies: ["CNoxFiles"], path: "Sources/nox-files", swiftSettings: swiftSettings),
+        .target(
+            name: "NoxFiles",
+            dependencies: ["CNoxFiles", "NoxRuntime", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/nox-files",
+            swiftSettings: swiftSettings
+        ),
         // One multi-call binary for every daemon and tool, so the static Swift runtime and
         // Foundation's ICU data are shipped once (see README, "Layout on disk").
         .executableTarget(

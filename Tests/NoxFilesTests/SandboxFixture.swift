@@ -1,3 +1,4 @@
+import CDispatch  // where the compiler finds `struct stat` once NoxRuntime is in the graph (MemberImportVisibility)
 import Foundation
 import Glibc
 import NoxTestSupport

@@ -21,7 +21,9 @@ struct SandboxRaceTests {
         }
     }
 
-    @Test("an intermediate directory swapped for a symlink to the victim: no read, write, list, mkdir or delete reaches the victim", arguments: resolutions)
+    @Test(
+        "an intermediate directory swapped for a symlink to the victim: no read, write, list, mkdir or delete reaches the victim",
+        arguments: resolutions)
     func swappedIntermediate(_ resolution: SandboxDirectory.Resolution) throws {
         let fixture = try SandboxFixture(resolution)
         try fixture.put("dir/secret.txt", "sandbox copy")
@@ -80,7 +82,9 @@ struct SandboxRaceTests {
         }
     }
 
-    @Test("recursive delete: a directory swapped for a symlink to the victim just before it is entered is unlinked, not followed", arguments: resolutions)
+    @Test(
+        "recursive delete: a directory swapped for a symlink to the victim just before it is entered is unlinked, not followed",
+        arguments: resolutions)
     func swappedBeforeDescending(_ resolution: SandboxDirectory.Resolution) throws {
         // At the worst moment — `sub` was seen as a non-empty directory and is about to be
         // opened — `sub` becomes a symlink to the victim (the real directory moves aside).
@@ -109,9 +113,11 @@ struct SandboxRaceTests {
         let loop = BackgroundLoop {
             do {
                 let bytes = try sandbox.openFile(path("data/file.bin")).readAll()
-                let uniform = bytes.count == size && bytes.withUnsafeBytes { read in
-                    (bytes[0] == UInt8(ascii: "a") ? a : b).withUnsafeBytes { memcmp(read.baseAddress!, $0.baseAddress!, size) == 0 }
-                }
+                let uniform =
+                    bytes.count == size
+                    && bytes.withUnsafeBytes { read in
+                        (bytes[0] == UInt8(ascii: "a") ? a : b).withUnsafeBytes { memcmp(read.baseAddress!, $0.baseAddress!, size) == 0 }
+                    }
                 counts.record(uniform: uniform, sawB: bytes.first == UInt8(ascii: "b"))
             } catch {
                 counts.record(uniform: false, sawB: false)

@@ -63,10 +63,11 @@ struct SandboxSymlinkTests {
         let all = try fixture.sandbox.list(.root, recursive: true)
         #expect(!all.contains { $0.name == "secret.txt" || $0.name == "vdir" })
         let kinds = Dictionary(uniqueKeysWithValues: all.map { ($0.path.string, $0.kind) })
-        #expect(kinds == [
-            "evil": .symlink, "inner": .symlink, "inner.txt": .symlink, "leak.txt": .symlink, "relative": .symlink,
-            "real": .directory, "real/file.txt": .file, "real/up": .symlink,
-        ])
+        #expect(
+            kinds == [
+                "evil": .symlink, "inner": .symlink, "inner.txt": .symlink, "leak.txt": .symlink, "relative": .symlink,
+                "real": .directory, "real/file.txt": .file, "real/up": .symlink,
+            ])
     }
 
     @Test("createDirectory refuses a symlink as the directory or on the way", arguments: resolutions)

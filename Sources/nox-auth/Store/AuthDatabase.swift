@@ -1,5 +1,6 @@
 import Foundation
 public import GRDB
+import NoxRuntime
 
 /// nox-auth's own SQLite database (WAL): users, API keys, refresh tokens, the audit log.
 public struct AuthDatabase: Sendable {
@@ -7,14 +8,7 @@ public struct AuthDatabase: Sendable {
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        pool = try NoxDatabase.openPool(at: path, migrator: Self.migrator)
     }
 
     static var migrator: DatabaseMigrator {

@@ -66,7 +66,9 @@ extension SandboxDirectory {
 
     /// Writes `contents` to `path` atomically (see `beginWrite`).
     @discardableResult
-    public func writeFile(_ path: SandboxPath, contents: some Collection<UInt8>, createParents: Bool = true) throws(SandboxError) -> SandboxWrite.Result {
+    public func writeFile(_ path: SandboxPath, contents: some Collection<UInt8>, createParents: Bool = true) throws(SandboxError)
+        -> SandboxWrite.Result
+    {
         let write = try beginWrite(path, createParents: createParents)
         do throws(SandboxError) {
             try write.write(contents)
@@ -152,16 +154,18 @@ public final class SandboxWrite {
 
     /// Appends bytes.
     public func write(_ bytes: some Collection<UInt8>) throws(SandboxError) {
-        let result: SandboxError? = bytes.withContiguousStorageIfAvailable { buffer -> SandboxError? in
-            do throws(SandboxError) { try write(UnsafeRawBufferPointer(buffer)) } catch { return error }
-            return nil
-        } ?? {
-            let copy = Array(bytes)
-            return copy.withUnsafeBytes { buffer -> SandboxError? in
-                do throws(SandboxError) { try write(buffer) } catch { return error }
+        let result: SandboxError? =
+            bytes.withContiguousStorageIfAvailable { buffer -> SandboxError? in
+                do throws(SandboxError) { try write(UnsafeRawBufferPointer(buffer)) } catch { return error }
                 return nil
             }
-        }()
+            ?? {
+                let copy = Array(bytes)
+                return copy.withUnsafeBytes { buffer -> SandboxError? in
+                    do throws(SandboxError) { try write(buffer) } catch { return error }
+                    return nil
+                }
+            }()
         if let result { throw result }
     }
 
