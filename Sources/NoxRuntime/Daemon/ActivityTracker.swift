@@ -37,12 +37,12 @@ public final class ActivityTracker: Sendable {
     }
 
     static func now() -> Int64 {
-        Int64(ContinuousClock.now.timeSinceBoot)
+        Int64(ContinuousClock.now.secondsSinceProcessStart)
     }
 }
 
 extension ContinuousClock.Instant {
-    var timeSinceBoot: Int64 {
+    var secondsSinceProcessStart: Int64 {
         let (seconds, _) = (self - ContinuousClock.Instant.processStart).components
         return seconds
     }

@@ -32,13 +32,9 @@ public enum JSON {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        guard StrictJSON.isValid(data), let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+        // StrictJSON checks the grammar; the bytes must also be UTF-8 (RFC 8259 §8.1).
+        guard StrictJSON.isValid(data), String(data: data, encoding: .utf8) != nil else {
             throw APIError.invalidJSON()
-        }
-        // JSONDecoder reports a number too large for its field as corrupt data with no path;
-        // find it first so the error can name the field.
-        if let field = outOfRangeNumber(in: parsed, path: "") {
-            throw APIError.validation(field: field, "The field \(field) is out of range.")
         }
         do {
             return try JSONDecoder().decode(type, from: data)
@@ -55,10 +51,15 @@ public enum JSON {
             throw APIError.validation(field: field, "The field \(field) must be of type \(typeName(expected)), not null.")
         } catch let DecodingError.dataCorrupted(context) {
             var field = path(context.codingPath)
-            // A number that does not fit its field (a fraction for an integer) is reported with
-            // no path; name the first such number instead of blaming the whole body.
-            if field.isEmpty, let number = fractionalNumber(in: parsed, path: "") {
-                throw APIError.validation(field: number, "The field \(number) must be an integer.")
+            // A number that does not fit its field (too large, or a fraction for an integer) is
+            // reported with no path; only then parse the tree to name the field.
+            if field.isEmpty, let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
+                if let number = outOfRangeNumber(in: parsed, path: "") {
+                    throw APIError.validation(field: number, "The field \(number) is out of range.")
+                }
+                if let number = fractionalNumber(in: parsed, path: "") {
+                    throw APIError.validation(field: number, "The field \(number) must be an integer.")
+                }
             }
             if field.isEmpty { field = "body" }
             throw APIError.validation(field: field, "The field \(field) has an invalid value.")

@@ -85,15 +85,15 @@ public struct UserStore: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]) else {
                 return .notFound
             }
-            var user = UserRecord(row: row)
+            let before = UserRecord(row: row)
+            var user = before
             if let role = change.role { user.role = role }
             if let hash = change.passwordHash { user.passwordHash = hash }
             for (name, value) in change.quotaOverrides ?? [:] {
                 user.quotaOverrides[name] = value
             }
             if let disabled = change.disabled { user.disabled = disabled }
-            let wasActiveAdmin = UserRecord(row: row).role == .admin && !UserRecord(row: row).disabled
-            if wasActiveAdmin, user.role != .admin || user.disabled, try Self.activeAdminCount(db) <= 1 {
+            if before.role == .admin, !before.disabled, user.role != .admin || user.disabled, try Self.activeAdminCount(db) <= 1 {
                 return .lastAdmin
             }
             user.updatedAt = now
