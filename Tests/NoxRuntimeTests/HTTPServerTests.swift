@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NoxTestSupport
+import ServiceLifecycle
 import Testing
 
 @testable import NoxRuntime
@@ -9,11 +10,8 @@ import Testing
 @Suite struct HTTPServerTests {
     struct Echo: Codable { var name: String; var count: Int }
 
-    /// Serves a small router on a temporary socket while `body` runs.
-    func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let socket = directory.path + "/http.sock"
+    /// A server for a small router on `socket`.
+    func makeServer(socket: String) -> ActivatedHTTPServer {
         let router = Router(context: NoxRequestContext.self)
         let registry = RouteRegistry()
         router.add(middleware: RequestMiddleware(registry: registry))
@@ -27,17 +25,30 @@ import Testing
         router.route(.get, "/api/crash", registry: registry) { _, _ in
             throw CocoaError(.fileReadCorruptFile)
         }
-        let server = ActivatedHTTPServer(
-            socket: .path(socket), responder: router.buildResponder(), activity: ActivityTracker(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        return ActivatedHTTPServer(
+            socket: .path(socket), responder: router.buildResponder(), activity: ActivityTracker(), logger: Self.quietLogger
         )
+    }
+
+    static let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Waits until the server on `socket` answers (the socket file appears before listen()).
+    func waitUntilServing(_ socket: String) async throws {
+        for _ in 0..<200 {
+            if (try? await UnixHTTPClient.request(socket: socket, method: "GET", path: "/ready")) != nil { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Serves a small router on a temporary socket while `body` runs.
+    func withServer(_ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let socket = directory.path + "/http.sock"
+        let server = makeServer(socket: socket)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            // Ready once it answers (the socket file appears before listen()).
-            for _ in 0..<200 {
-                if (try? await UnixHTTPClient.request(socket: socket, method: "GET", path: "/ready")) != nil { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            try await waitUntilServing(socket)
             try await body(socket)
             group.cancelAll()
         }
@@ -119,4 +130,39 @@ import Testing
             #expect(!String(decoding: response.body, as: UTF8.self).contains("Cocoa"))
         }
     }
+
+    /// Behind nginx each request is a new connection; one accepted an instant before a restart
+    /// must still be answered, not dropped (nginx would turn that into a 502).
+    @Test func connectionAcceptedJustBeforeShutdownIsStillServed() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let socket = directory.path + "/http.sock"
+        let group = ServiceGroup(configuration: .init(services: [makeServer(socket: socket)], logger: Self.quietLogger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await waitUntilServing(socket)
+            let connected = Flag(), mayProceed = Flag()
+            async let response = UnixHTTPClient.request(socket: socket, method: "GET", path: "/api/things/9") {
+                connected.set()
+                while !mayProceed.isSet { usleep(5_000) }
+            }
+            while !connected.isSet { try await Task.sleep(for: .milliseconds(5)) }
+            try await Task.sleep(for: .milliseconds(150))  // the server has accepted it by now
+            await group.triggerGracefulShutdown()
+            try await Task.sleep(for: .milliseconds(300))  // an unguarded server closes it in this window
+            mayProceed.set()
+            let answer = try await response
+            #expect(answer.status == 200)
+            #expect(answer.json?["id"] as? String == "9")
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+/// A thread-safe one-way switch for coordinating a test with a client thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

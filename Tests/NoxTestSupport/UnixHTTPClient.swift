@@ -19,19 +19,23 @@ public enum UnixHTTPClient {
 
     /// Sends one request with `Connection: close` and reads the whole response, on a
     /// thread of its own: blocking the cooperative pool (two threads on two cores) would starve the server.
+    /// `afterConnect` runs once connected, before the request is sent (to test what a server does in between).
     public static func request(
-        socket path: String, method: String, path target: String, headers: [String: String] = [:], body: Data? = nil
+        socket path: String, method: String, path target: String, headers: [String: String] = [:], body: Data? = nil,
+        afterConnect: (@Sendable () -> Void)? = nil
     ) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             // A thread of its own: Dispatch's global queue is only as wide as the core count.
             Thread {
-                continuation.resume(with: Result { try blockingRequest(socket: path, method: method, path: target, headers: headers, body: body) })
+                continuation.resume(with: Result { try blockingRequest(
+                    socket: path, method: method, path: target, headers: headers, body: body, afterConnect: afterConnect) })
             }.start()
         }
     }
 
     public static func blockingRequest(
-        socket path: String, method: String, path target: String, headers: [String: String] = [:], body: Data? = nil
+        socket path: String, method: String, path target: String, headers: [String: String] = [:], body: Data? = nil,
+        afterConnect: (@Sendable () -> Void)? = nil
     ) throws -> Response {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
@@ -47,6 +51,7 @@ public enum UnixHTTPClient {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard connected == 0 else { throw Failure(description: "connect(\(path)) failed: errno \(errno)") }
+        afterConnect?()
         var head = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Length: \(body.count)\r\n" }

@@ -10,8 +10,9 @@ public import ServiceLifecycle
 ///
 /// Hummingbird's `Application` always binds a new socket, so this serves a Hummingbird router
 /// through `HTTP1Channel` on `ServerBootstrap.bind(_ socket:)` itself. On graceful shutdown it
-/// stops accepting, finishes the requests in flight and closes idle connections; connections
-/// still waiting in the listen queue stay there for the next instance (the socket is systemd's).
+/// stops accepting, finishes the requests in flight (including ones on connections accepted just
+/// before, see `FirstRequestGraceHandler`) and closes idle connections; connections still waiting
+/// in the listen queue stay there for the next instance (the socket is systemd's).
 public struct ActivatedHTTPServer: Service {
     let socket: ListenSocket
     let responder: @Sendable (Request, any Channel) async throws -> Response
@@ -50,7 +51,10 @@ public struct ActivatedHTTPServer: Service {
                 }
                 try await responseWriter.write(response: response.head, body: response.body)
             },
-            configuration: .init(idleTimeout: .seconds(75))
+            configuration: .init(
+                additionalChannelHandlers: [FirstRequestGraceHandler()],
+                idleTimeout: .seconds(75)
+            )
         )
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
