@@ -166,3 +166,16 @@ final class Flag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
 }
+
+@Suite struct RouteRegistryTests {
+    @Test func catchAllMatchesOneOrMoreSegments() {
+        let registry = RouteRegistry()
+        registry.record(.get, "/api/files/{path...}")
+        registry.record(.post, "/api/files/move")
+        registry.record(.get, "/api/files")
+        #expect(registry.methods(for: "/api/files/a/b/c") == [.get])
+        #expect(registry.methods(for: "/api/files/move") == [.get, .post])
+        #expect(registry.methods(for: "/api/files") == [.get])
+        #expect(registry.methods(for: "/api/other/a").isEmpty)
+    }
+}

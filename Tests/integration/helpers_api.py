@@ -23,6 +23,7 @@ import re
 import select
 import socket
 import ssl
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -776,3 +777,58 @@ def journal_value(entry: dict, key: str) -> str | None:
     if isinstance(value, list):
         return " ".join(str(v) for v in value)
     return value
+
+
+# A bare AF_UNIX connect, run with the system python (the test's own interpreter may live under
+# /root, which another user cannot even execute: the exec, not the connect, would then fail).
+CONNECT_PROBE = "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print('connected')"
+
+
+def assert_socket_refuses_nobody(nox, socket_path: str) -> None:
+    """root connects to ``socket_path`` (control); user ``nobody`` gets EACCES on connect."""
+    ok = nox.run(["/usr/bin/python3", "-c", CONNECT_PROBE, socket_path], check=False)
+    assert ok.returncode == 0 and "connected" in ok.stdout, f"expected root to connect to {socket_path} (control): {ok.stderr}"
+    res = nox.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", CONNECT_PROBE, socket_path], check=False)
+    assert res.returncode != 0, f"expected user nobody refused by {socket_path}: {res.stdout}"
+    assert "PermissionError" in res.stderr, f"expected a PermissionError on connect for user nobody: {res.stderr[-2000:]}"
+
+
+def requests_through_a_restart(nox, unit: str, request_once: Callable[[], Any], *, threads: int = 2,
+                               seconds: float = 6.0) -> list[tuple[float, float, Any]]:
+    """Runs ``request_once`` in a loop on ``threads`` threads for ``seconds`` while ``unit`` is
+    restarted 1.5 s in; returns ``(start, end, outcome)`` for every request, an exception being
+    recorded as its repr. Asserts the unit really restarted and traffic spanned the restart;
+    the caller asserts the outcomes (``request_once`` returns 200 for a success, else a description)."""
+    pid_before = int(unit_property(nox, unit, "MainPID") or 0)
+    assert pid_before, f"precondition: {unit} runs before the restart"
+    results: list[tuple[float, float, Any]] = []
+    stop_at = time.monotonic() + seconds
+
+    def worker():
+        while time.monotonic() < stop_at:
+            t0 = time.monotonic()
+            try:
+                outcome = request_once()
+            except requests.RequestException as exc:
+                outcome = repr(exc)
+            except BaseException as exc:  # a failure inside a thread: record it, don't lose it
+                outcome = f"unexpected {exc!r}"
+            results.append((t0, time.monotonic(), outcome))
+            time.sleep(0.02)
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    time.sleep(1.5)
+    restart_started = time.monotonic()
+    nox.systemctl("restart", unit)
+    restart_done = time.monotonic()
+    for t in workers:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in workers), "request threads hung"
+    pid_after = int(unit_property(nox, unit, "MainPID") or 0)
+    assert pid_after and pid_after != pid_before, f"{unit} was not restarted (MainPID {pid_before} -> {pid_after})"
+    before = [r for r in results if r[1] < restart_started]
+    after = [r for r in results if r[0] > restart_done]
+    assert before and after, f"traffic did not span the restart (before={len(before)}, after={len(after)})"
+    return results

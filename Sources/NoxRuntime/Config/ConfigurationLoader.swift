@@ -81,6 +81,12 @@ public enum ConfigurationLoader {
                 try reader.int("max_json_body_bytes", 1024...(64 << 20)) { runtime.maxJSONBodyBytes = $0 }
                 try reader.string("log_level", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) { runtime.logLevel = $0 }
                 configuration.runtime = runtime
+            case "files":
+                var files = configuration.files
+                try reader.int("backups_per_user", 1...1000) { files.backupsPerUser = $0 }
+                try reader.int("index_max_file_bytes", 0...(64 << 20)) { files.indexMaxFileBytes = Int64($0) }
+                try reader.int("max_files_per_upload", 1...10_000) { files.maxFilesPerUpload = $0 }
+                configuration.files = files
             default:
                 // Sections of later Nox daemons are read by them; the ones we know are checked strictly.
                 continue

@@ -5,6 +5,7 @@ public struct NoxConfiguration: Sendable, Equatable {
     /// Server-wide default quotas for users without their own.
     public var quotas = Quotas()
     public var runtime = RuntimeConfiguration()
+    public var files = FilesConfiguration()
 
     public init() {}
 
@@ -34,6 +35,16 @@ public struct NoxConfiguration: Sendable, Equatable {
         public var logLevel = "info"
         /// Largest JSON request body, bytes.
         public var maxJSONBodyBytes = 1 << 20
+        public init() {}
+    }
+
+    public struct FilesConfiguration: Sendable, Equatable {
+        /// Backups kept per user; creating one more removes the oldest.
+        public var backupsPerUser = 10
+        /// Files larger than this are found by name only, not by content.
+        public var indexMaxFileBytes: Int64 = 1 << 20
+        /// Most files one multipart upload may carry.
+        public var maxFilesPerUpload = 1000
         public init() {}
     }
 }

@@ -63,3 +63,9 @@ public struct APIError: Error, Sendable, Equatable {
     public static let internalError = APIError(
         .internalServerError, code: "internal_error", message: "Nox failed to handle this request; the server log has the details.")
 }
+
+/// A domain error that knows its API form (a sandbox path refused, a backup archive refused…), so
+/// daemons throw their own error types and `RequestMiddleware` renders them.
+public protocol APIErrorConvertible: Error {
+    var apiError: APIError { get }
+}

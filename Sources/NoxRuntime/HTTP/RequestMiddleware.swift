@@ -26,6 +26,12 @@ public struct RequestMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as APIError {
             response = error.response(requestID: requestID)
+        } catch let error as any APIErrorConvertible {
+            let apiError = error.apiError
+            if apiError.statusCode >= 500 {
+                context.logger.error("Request failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            response = apiError.response(requestID: requestID)
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = registry.methods(for: request.uri.path)
             if allowed.isEmpty {

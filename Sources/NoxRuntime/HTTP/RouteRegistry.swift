@@ -18,18 +18,27 @@ public final class RouteRegistry: Sendable {
     public func methods(for path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/")
         return routes.withLockedValue { routes in
-            routes.filter { route in
-                route.pattern.count == segments.count
-                    && zip(route.pattern, segments).allSatisfy { pattern, segment in
-                        pattern.hasPrefix("{") || pattern.hasPrefix(":") || pattern == segment
-                    }
-            }.map(\.method)
+            var seen: Set<HTTPRequest.Method> = []
+            return routes.filter { route in Self.matches(route.pattern, segments) }.map(\.method).filter { seen.insert($0).inserted }
         }
     }
+
+    /// `{name}` matches one segment; a final `{name...}` matches all the rest (at least one).
+    static func matches(_ pattern: [Substring], _ segments: [Substring]) -> Bool {
+        if let last = pattern.last, Self.isCatchAll(last) {
+            return segments.count >= pattern.count
+                && zip(pattern.dropLast(), segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern == segment }
+        }
+        return pattern.count == segments.count
+            && zip(pattern, segments).allSatisfy { pattern, segment in pattern.hasPrefix("{") || pattern == segment }
+    }
+
+    static func isCatchAll(_ segment: Substring) -> Bool { segment.hasPrefix("{") && segment.hasSuffix("...}") }
 }
 
 extension Router where Context == NoxRequestContext {
-    /// Registers a route and records it for 405 answers.
+    /// Registers a route and records it for 405 answers. Path parameters are `{name}`; a last
+    /// segment `{name...}` takes the rest of the path (`context.parameters.getCatchAll()`).
     @discardableResult
     public func route(
         _ method: HTTPRequest.Method,
@@ -39,7 +48,8 @@ extension Router where Context == NoxRequestContext {
     ) -> Self {
         registry.record(method, path)
         let hummingbirdPath = path.split(separator: "/").map { segment in
-            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : String(segment)
+            if RouteRegistry.isCatchAll(segment) { return "**" }
+            return segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : String(segment)
         }.joined(separator: "/")
         self.on(RouterPath(hummingbirdPath), method: method, use: handler)
         return self

@@ -28,6 +28,7 @@ public struct AuthCommand: AsyncParsableCommand {
         @Option(help: "Drop-in configuration directory.") var configDir = ConfigurationLoader.defaultDropInDirectory
         @Option(help: "HTTP socket path when not socket-activated.") var httpSocket = "/run/nox/http/auth.sock"
         @Option(help: "Varlink socket path when not socket-activated.") var varlinkSocket = "/run/nox/ipc/io.nox.Auth"
+        @Option(help: "nox-files' Varlink socket, told when a user is deleted (empty: none).") var filesSocket = "/run/nox/ipc/io.nox.Files"
 
         public init() {}
 
@@ -40,6 +41,7 @@ public struct AuthCommand: AsyncParsableCommand {
             daemon.configDropInDirectory = configDir
             daemon.httpSocketPath = httpSocket
             daemon.varlinkSocketPath = varlinkSocket
+            daemon.filesSocketPath = filesSocket.isEmpty ? nil : filesSocket
             do {
                 try await AuthDaemon.run(daemon: daemon, logger: logger)
             } catch {

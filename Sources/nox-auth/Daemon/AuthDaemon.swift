@@ -13,6 +13,8 @@ public struct AuthDaemonConfiguration: Sendable {
     /// Used only when systemd passed no sockets (development).
     public var httpSocketPath = "/run/nox/http/auth.sock"
     public var varlinkSocketPath = "/run/nox/ipc/io.nox.Auth"
+    /// nox-files' Varlink socket: told when a user is deleted. Nil: nobody is told.
+    public var filesSocketPath: String? = "/run/nox/ipc/io.nox.Files"
     public init() {}
 }
 
@@ -37,7 +39,10 @@ public enum AuthDaemon {
             atPath: daemon.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = try AuthDatabase(path: daemon.stateDirectory + "/auth.sqlite")
         let keys = try SigningKeys.load(directory: daemon.stateDirectory + "/keys")
-        let service = try AuthService(database: database, signingKeys: keys, configuration: configuration, logger: logger)
+        let service = try AuthService(
+            database: database, signingKeys: keys, configuration: configuration, logger: logger,
+            userDataCleaner: UserDataCleaner(filesSocketPath: daemon.filesSocketPath, logger: logger)
+        )
         if let password = initialAdminPassword() {
             try await service.bootstrapAdmin(password: password, logger: logger)
         } else if try await service.users.count() == 0 {
@@ -53,21 +58,9 @@ public enum AuthDaemon {
         let configuration = try ConfigurationLoader.load(path: daemon.configPath, dropInDirectory: daemon.configDropInDirectory)
         let service = try await makeService(daemon: daemon, configuration: configuration, logger: logger)
         let router = buildRouter(service: service, configuration: configuration)
-        let activation = SocketActivation.fromEnvironment()
-        let httpSocket = activation.first(named: "http").map(ListenSocket.inherited) ?? .path(daemon.httpSocketPath)
-        let varlinkSocket = activation.first(named: "varlink").map(VarlinkListenSocket.fileDescriptor) ?? .path(daemon.varlinkSocketPath)
-        let varlink = try VarlinkServer(
-            info: VarlinkServiceInfo(vendor: "Nox", product: "nox-auth", version: NoxVersion.current, url: "https://github.com/nox"),
-            interfaces: [try AuthVarlinkInterface.make(service: service)],
-            logger: logger
-        )
-        let activity = ActivityTracker(isBusy: { varlink.activeConnectionCount > 0 })
-        let services: [any Service] = [
-            VarlinkServerService(server: varlink, socket: varlinkSocket),
-            ActivatedHTTPServer(socket: httpSocket, responder: router.buildResponder(), activity: activity, logger: logger),
-        ]
-        try await DaemonRunner.run(
-            name: "nox-auth", services: services, activity: activity,
+        try await DaemonRunner.serve(
+            name: "nox-auth", http: router.buildResponder(), varlink: [try AuthVarlinkInterface.make(service: service)],
+            sockets: .init(httpPath: daemon.httpSocketPath, varlinkPath: daemon.varlinkSocketPath),
             idleExitSeconds: configuration.runtime.idleExitSeconds, logger: logger
         )
     }

@@ -13,12 +13,18 @@ public struct AuthService: Sendable {
     public let signingKeys: SigningKeys
     public let throttle: LoginThrottle
     public let configuration: NoxConfiguration
+    /// Removes a deleted user's data in the other daemons.
+    public let userDataCleaner: UserDataCleaner
     let hasher = Scrypt()
     /// Verified against when the username does not exist, so timing doesn't reveal which names do.
     /// Random bytes in the hash format: no password matches, and nothing is computed at start-up.
     let decoyHash = "scrypt$15$8$1$CQtgBPrJ4XXlM_m1anUEsg$gvdhZ0iP1fXP5dAthG8AyDs0A8R4HLcnBYvHXteiwrc"
 
-    public init(database: AuthDatabase, signingKeys: SigningKeys, configuration: NoxConfiguration, logger: Logger) throws {
+    public init(
+        database: AuthDatabase, signingKeys: SigningKeys, configuration: NoxConfiguration, logger: Logger,
+        userDataCleaner: UserDataCleaner? = nil
+    ) throws {
+        self.userDataCleaner = userDataCleaner ?? .none(logger: logger)
         users = UserStore(database: database)
         keys = KeyStore(database: database)
         refreshTokens = RefreshTokenStore(database: database)

@@ -55,19 +55,7 @@ enum AuthVarlinkInterface {
                     return VarlinkEmpty()
                 },
             ],
-            authorization: .users(allowedPeers())
+            authorization: .users(VarlinkPeers.noxDaemons())
         )
-    }
-
-    /// root, this process's user, and every member of group `nox`.
-    static func allowedPeers() -> Set<UInt32> {
-        var uids: Set<UInt32> = [0, getuid()]
-        guard let group = getgrnam("nox") else { return uids }
-        var member = group.pointee.gr_mem
-        while let name = member?.pointee {
-            if let user = getpwnam(name) { uids.insert(user.pointee.pw_uid) }
-            member = member?.advanced(by: 1)
-        }
-        return uids
     }
 }

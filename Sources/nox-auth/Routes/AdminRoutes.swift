@@ -110,6 +110,7 @@ struct AdminRoutes {
                 throw APIError.conflict(code: "last_admin", "This would delete the last enabled administrator.")
             case .deleted:
                 try await service.record(admin.username, "user.delete", target: name, .success, origin(context))
+                await service.userDataCleaner.userDeleted(name)
                 return Response(status: .noContent)
             }
         }

@@ -1,0 +1,43 @@
+public import Hummingbird
+public import Logging
+public import NoxIPC
+import ServiceLifecycle
+
+extension DaemonRunner {
+    /// Where a daemon listens: systemd's sockets (`FileDescriptorName=http` and `varlink`) when
+    /// socket-activated, else these paths (development).
+    public struct Sockets: Sendable {
+        public var httpPath: String
+        public var varlinkPath: String
+        public init(httpPath: String, varlinkPath: String) {
+            self.httpPath = httpPath
+            self.varlinkPath = varlinkPath
+        }
+    }
+
+    /// Serves a Nox daemon's two faces — its HTTP router and its Varlink interfaces — until
+    /// SIGTERM (or the idle timeout), the same way for every daemon.
+    public static func serve<Responder: HTTPResponder>(
+        name: String,
+        http responder: Responder,
+        varlink interfaces: [VarlinkInterface],
+        sockets: Sockets,
+        idleExitSeconds: Int,
+        logger: Logger
+    ) async throws where Responder.Context == NoxRequestContext {
+        let activation = SocketActivation.fromEnvironment()
+        let httpSocket = activation.first(named: "http").map(ListenSocket.inherited) ?? .path(sockets.httpPath)
+        let varlinkSocket = activation.first(named: "varlink").map(VarlinkListenSocket.fileDescriptor) ?? .path(sockets.varlinkPath)
+        let varlink = try VarlinkServer(
+            info: VarlinkServiceInfo(vendor: "Nox", product: name, version: NoxVersion.current, url: "https://github.com/nox"),
+            interfaces: interfaces,
+            logger: logger
+        )
+        let activity = ActivityTracker(isBusy: { varlink.activeConnectionCount > 0 })
+        let services: [any Service] = [
+            VarlinkServerService(server: varlink, socket: varlinkSocket),
+            ActivatedHTTPServer(socket: httpSocket, responder: responder, activity: activity, logger: logger),
+        ]
+        try await run(name: name, services: services, activity: activity, idleExitSeconds: idleExitSeconds, logger: logger)
+    }
+}
