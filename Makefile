@@ -16,7 +16,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-NOX_DAEMONS := auth
+NOX_DAEMONS := auth files
 
 VERSION := $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 ARCH := $(shell dpkg --print-architecture)
@@ -110,10 +110,13 @@ check-units:
 	expect /run/nox/http 750 www-data; \
 	expect /run/nox/ipc 750 nox; \
 	expect /var/lib/nox 755 root; \
+	uid() { awk -F: -v n="$$1" '$$1 == n { print $$3 }' $(CHECK_ROOT)/etc/passwd; }; \
+	got=$$(stat -c '%a %u %g' $(CHECK_ROOT)/var/lib/nox/users); want="2770 $$(uid nox-files) $$(gid nox-run)"; \
+	[ "$$got" = "$$want" ] || { echo "/var/lib/nox/users: mode uid gid $$got, want $$want" >&2; exit 1; }; \
 	expect /etc/nox 755 root; \
 	expect /etc/nox/nox.d 755 root; \
 	expect /etc/nox/credentials 700 root; \
-	for d in $(NOX_DAEMONS); do expect /etc/nox/credentials/$$d 700 root; done
+	expect /etc/nox/credentials/auth 700 root
 	@echo "check-units: all passed"
 
 clean:

@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // libsystemd: sd-daemon, sd-journal, sd-bus.
@@ -78,12 +79,25 @@ let package = Package(
             path: "Sources/nox-auth",
             swiftSettings: swiftSettings
         ),
+        // libarchive: backups as .tar.gz, read back with its path/symlink/device checks plus ours.
+        // Its header is the first to include <sys/stat.h> in NoxFiles, so with MemberImportVisibility
+        // the files there that use `struct stat` import CArchive too.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // openat2(2) and the O_PATH/O_TMPFILE/RESOLVE_* constants Swift's Glibc module lacks.
         .target(name: "CNoxFiles", path: "Sources/CNoxFiles"),
         // nox-files: per-user sandboxes, resolved beneath a directory descriptor without following symlinks.
         .target(
             name: "NoxFiles",
-            dependencies: ["CNoxFiles", "NoxRuntime", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "CNoxFiles", "CArchive", "NoxRuntime", "NoxIPC",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/nox-files",
             swiftSettings: swiftSettings
         ),
@@ -92,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "nox",
             dependencies: [
-                "NoxAuth",
+                "NoxAuth", "NoxFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -114,7 +128,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "NoxFilesTests", dependencies: ["NoxFiles", "NoxTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NoxFilesTests",
+            dependencies: [
+                "NoxFiles", "NoxTestSupport", "NoxRuntime", "CArchive",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "NoxAuthTests", dependencies: ["NoxAuth", "NoxIPC", "NoxRuntime", "NoxTestSupport"], swiftSettings: swiftSettings),
     ]
 )

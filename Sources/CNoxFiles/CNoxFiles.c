@@ -24,6 +24,7 @@ const int nox_O_PATH = O_PATH;
 const int nox_O_TMPFILE = O_TMPFILE;
 const int nox_AT_EMPTY_PATH = AT_EMPTY_PATH;
 const unsigned int nox_RENAME_NOREPLACE = RENAME_NOREPLACE;
+const unsigned int nox_RENAME_EXCHANGE = RENAME_EXCHANGE;
 const uint64_t nox_RESOLVE_BENEATH = RESOLVE_BENEATH;
 const uint64_t nox_RESOLVE_NO_SYMLINKS = RESOLVE_NO_SYMLINKS;
 const uint64_t nox_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;

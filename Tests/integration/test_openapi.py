@@ -1,7 +1,7 @@
 """docs/openapi.yaml stays honest: it is a valid OpenAPI 3.1 document, it documents
-exactly the routes nox-auth registers (read from the Swift sources), every documented
-operation is routed by the installed Nox, and real responses — successes and errors —
-validate against the documented schemas and headers.
+exactly the routes nox-auth and nox-files register (read from the Swift sources), every
+documented operation is routed by the installed Nox, and real responses — successes and
+errors — validate against the documented schemas and headers.
 
 The static tests (spec validity, route lists) need no sandbox; the others use the
 ``nox`` fixture and talk to nginx over HTTPS like any client.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import uuid
 from pathlib import Path
@@ -34,12 +35,13 @@ from helpers_api import (  # noqa: F401  (admin is a fixture)
     request,
     unique_name,
 )
+from helpers_files import IDENTITY, MIB, Field, FilePart, file_url, multipart, raw_upload, sha256_hex
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT / "docs" / "openapi.yaml"
 # Daemons whose routes the spec must match, by source directory. Add each daemon here
 # as it arrives (and its paths to the spec).
-ROUTE_SOURCES = [REPO_ROOT / "Sources" / "nox-auth"]
+ROUTE_SOURCES = [REPO_ROOT / "Sources" / "nox-auth", REPO_ROOT / "Sources" / "nox-files"]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SPEC_URI = "urn:nox:openapi"
 # `router.route(.post, "/api/auth/login", registry: ...)`, possibly across lines.
@@ -48,6 +50,10 @@ ROUTE_RE = re.compile(r"\brouter\s*\.\s*route\s*\(\s*\.(\w+)\s*,\s*\"([^\"]+)\""
 RAW_ROUTE_RE = re.compile(r"\b(?:router|group)\s*\.\s*(?:get|put|post|patch|delete|head|on|group)\s*\(")
 # A 404 from the router or nginx for a path nothing serves (not a missing object).
 GENERIC_404_PREFIXES = ("No such endpoint", "No such API endpoint", "Not found.")
+# A route's last segment `{name...}` takes the rest of the path (RouteRegistry); the spec
+# writes it `{name}` and marks the path item with this extension.
+CATCH_ALL_RE = re.compile(r"\{(\w+)\.\.\.\}")
+CATCH_ALL_EXTENSION = "x-nox-catch-all"
 
 
 # --------------------------------------------------------------------------- the spec
@@ -81,6 +87,23 @@ def operations(doc: dict | None) -> list[tuple[str, str]]:
         for method in HTTP_METHODS
         if method in item
     ]
+
+
+def catch_all_paths(doc: dict | None) -> list[str]:
+    """Spec paths whose last parameter spans segments (`x-nox-catch-all: true`)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
+        return []
+    return [path for path, item in doc["paths"].items() if isinstance(item, dict) and item.get(CATCH_ALL_EXTENSION) is True]
+
+
+def catch_all_matches(template: str, concrete: str) -> bool:
+    """Whether the catch-all spec path `template` matches the request path `concrete`, as
+    RouteRegistry matches `{name...}`: the segments before it alike (a `{param}` matches any
+    one), then one or more segments."""
+    pattern, segments = template.strip("/").split("/"), concrete.strip("/").split("/")
+    return len(segments) >= len(pattern) and all(
+        p.startswith("{") or p == s for p, s in zip(pattern[:-1], segments)
+    )
 
 
 def pointer(*segments: str) -> str:
@@ -180,9 +203,22 @@ def documented_response(method: str, path: str, status: int) -> tuple[dict, str]
     return None
 
 
+def media_type_matches(documented: str, actual: str) -> bool:
+    """`actual` (no parameters) is the documented media type or falls under its wildcard."""
+    documented = documented.split(";")[0].strip().lower()
+    if documented == "*/*":
+        return True
+    if documented.endswith("/*"):
+        return actual.startswith(documented[:-1])
+    return actual == documented
+
+
 def check_response(method: str, path: str, answer: Answer | requests.Response) -> Any:
     """Asserts that the status is documented for the operation and that the body and the
-    documented headers match; returns the decoded body (None when there is none)."""
+    documented headers match; returns the decoded body (None when there is none). A JSON
+    body is validated against its schema; another documented body (file contents, an
+    archive) only needs a documented Content-Type and is returned as bytes. A response to
+    HEAD has the documented status and headers but never a body."""
     if isinstance(answer, requests.Response):
         answer = Answer.of(answer)
     found = documented_response(method, path, answer.status)
@@ -197,11 +233,19 @@ def check_response(method: str, path: str, answer: Answer | requests.Response) -
             errors = schema_errors(header_ptr + "/schema", value)
             assert not errors, f"header {name}: {value!r} does not match the spec: {errors}\n{answer.text}"
     content = response.get("content")
+    if method.upper() == "HEAD":
+        assert answer.body == b"", f"a response to HEAD with a body: {answer.text}"
+        return None
     if not content:
         assert answer.body == b"", f"documented without a body, but one came: {answer.text}"
         return None
-    assert "application/json" in content, f"only JSON bodies are checked here ({resp_ptr})"
     ctype = answer.headers.get("content-type", "")
+    if "application/json" not in content:
+        actual = ctype.split(";")[0].strip().lower()
+        assert any(media_type_matches(key, actual) for key in content), (
+            f"Content-Type {ctype!r} is not among the documented {sorted(content)}: {answer.text}"
+        )
+        return answer.body
     assert ctype.split(";")[0].strip().lower() == "application/json", f"expected JSON: {answer.text}"
     body = answer.json()
     assert_matches_schema(resp_ptr + pointer("content", "application/json", "schema"), body, answer.text)
@@ -265,6 +309,11 @@ def test_spec_is_valid_openapi_31():
         declared = {p["name"] for p in parameters_of(method, path) if p.get("in") == "path"}
         assert declared == set(re.findall(r"\{([^}]+)\}", path)), f"{method} {path}: path parameters"
     assert len(op_ids) == len(set(op_ids)), "duplicate operationId"
+    # A catch-all parameter can only be the last segment (RouteRegistry's `{name...}`).
+    for path, item in doc["paths"].items():
+        if isinstance(item, dict) and CATCH_ALL_EXTENSION in item:
+            assert item[CATCH_ALL_EXTENSION] is True, f"{path}: {CATCH_ALL_EXTENSION} must be true or absent"
+            assert re.search(r"/\{[^{}/]+\}$", path), f"{path}: {CATCH_ALL_EXTENSION} on a path not ending in a parameter"
     schemes = doc.get("components", {}).get("securitySchemes", {})
     for requirement in doc.get("security", []):
         assert set(requirement) <= set(schemes), f"unknown security scheme in {requirement}"
@@ -322,6 +371,22 @@ def test_spec_has_the_common_components():
     # Pages: next_cursor always present, a string or null.
     assert not schema_errors("/components/schemas/UserPage", {"items": [], "next_cursor": None})
     assert schema_errors("/components/schemas/UserPage", {"items": []})
+    # nox-files: its pages have the same shape; its errors reuse the shared responses.
+    for name in ("FilePage", "BackupPage"):
+        assert name in components.get("schemas", {}), f"components.schemas.{name} missing"
+        assert not schema_errors(f"/components/schemas/{name}", {"items": [], "next_cursor": "abc"})
+        assert schema_errors(f"/components/schemas/{name}", {"items": []})
+    for name in ("InvalidPath", "UnsupportedMediaType", "QuotaExceeded", "RangeNotSatisfiable"):
+        assert name in components.get("responses", {}), f"components.responses.{name} missing"
+    entry = {"path": "a/b.txt", "name": "b.txt", "type": "file", "size": 3, "modified": "2026-01-02T03:04:05Z"}
+    assert not schema_errors("/components/schemas/FileEntry", entry)
+    assert schema_errors("/components/schemas/FileEntry", entry | {"type": "symlink"})
+    assert schema_errors("/components/schemas/FileEntry", entry | {"path": "/a/b.txt"})
+    name_hit = {"path": "notes.txt", "snippet": "notes.txt", "highlights": [[0, 5]]}
+    assert not schema_errors("/components/schemas/SearchHit", name_hit)
+    assert not schema_errors("/components/schemas/SearchHit", name_hit | {"line": 1})
+    assert schema_errors("/components/schemas/SearchHit", name_hit | {"line": 0})
+    assert schema_errors("/components/schemas/SearchHit", name_hit | {"highlights": [[0]]})
 
 
 @pytest.mark.parametrize("method, path", operations(SPEC), ids=[f"{m} {p}" for m, p in operations(SPEC)])
@@ -348,77 +413,180 @@ def test_every_operation_documents_request_id_and_errors(method, path):
     if secured:
         assert "401" in op["responses"], f"{method} {path} needs a credential but documents no 401"
         assert "429" in op["responses"], f"{method} {path} is rate limited per user but documents no 429"
-    if method in ("POST", "PUT", "PATCH") and "requestBody" in op:
+    if op.get("x-nox-permission"):
+        assert "403" in op["responses"], f"{method} {path} needs {op['x-nox-permission']} but documents no 403"
+    # Bodies other than JSON (a file's raw bytes, multipart) are streamed to disk: no
+    # invalid_json, no JSON size limit; what they can be refused with is listed per operation.
+    if method in ("POST", "PUT", "PATCH") and "application/json" in (op.get("requestBody") or {}).get("content", {}):
         for key in ("400", "413", "422"):
             assert key in op["responses"], f"{method} {path} takes a JSON body but documents no {key}"
+    if method == "HEAD":
+        # HEAD answers exactly what GET would, without the body.
+        assert "get" in doc["paths"][path], f"HEAD {path} without GET"
+        assert set(op["responses"]) == set(doc["paths"][path]["get"]["responses"]), (
+            f"HEAD {path} documents other statuses than GET {path}"
+        )
 
 
 # --------------------------------------------------------------------------- static: routes vs sources
 
 
-def served_routes() -> set[tuple[str, str]]:
+def _scan_routes() -> tuple[set[tuple[str, str]], set[str]]:
+    """(METHOD, path) of every route registered with a literal path, the catch-all segment
+    `{name...}` written `{name}` as in the spec; and the paths that had one.
+
+    Registrations whose path is not a string literal are not seen: nox-files registers the
+    file methods once more on `/api/files/move` and `/api/files/search` from a variable (so
+    that files of those names stay reachable; the router prefers literal segments). Those
+    are the documented `/api/files/{path}` operations, not operations of their own."""
     routes: set[tuple[str, str]] = set()
+    catch_alls: set[str] = set()
     for directory in ROUTE_SOURCES:
         for source in sorted(directory.rglob("*.swift")):
             text = source.read_text(encoding="utf-8")
             for method, path in ROUTE_RE.findall(text):
-                routes.add((method.upper(), path))
+                normalised = CATCH_ALL_RE.sub(r"{\1}", path)
+                routes.add((method.upper(), normalised))
+                if normalised != path:
+                    catch_alls.add(normalised)
             raw = RAW_ROUTE_RE.findall(text)
             assert not raw, (
                 f"{source.relative_to(REPO_ROOT)} registers routes without router.route(…, registry:) "
                 f"({raw}); they would answer 404 instead of 405 and escape this check"
             )
-    return routes
+    return routes, catch_alls
+
+
+def served_routes() -> set[tuple[str, str]]:
+    return _scan_routes()[0]
 
 
 def test_documented_routes_are_exactly_the_served_ones():
-    served = served_routes()
+    served, served_catch_alls = _scan_routes()
     assert len(served) >= 10, f"found only {sorted(served)} in {ROUTE_SOURCES}: has the route syntax changed?"
+    missing = [str(d.relative_to(REPO_ROOT)) for d in ROUTE_SOURCES if not d.is_dir()]
+    assert not missing, f"{missing} missing: update ROUTE_SOURCES"
     documented = set(operations(spec()))
     undocumented = sorted(served - documented)
     unserved = sorted(documented - served)
     assert not undocumented, f"served by the daemons but not in {SPEC_PATH.name}: {undocumented}"
     assert not unserved, f"in {SPEC_PATH.name} but served by no daemon: {unserved}"
+    marked = set(catch_all_paths(spec()))
+    assert served_catch_alls == marked, (
+        f"paths served with a catch-all `{{name...}}` {sorted(served_catch_alls)} must be exactly those "
+        f"marked {CATCH_ALL_EXTENSION}: true in {SPEC_PATH.name} {sorted(marked)}"
+    )
 
 
 # --------------------------------------------------------------------------- live: routing
 
 
 def fill(path: str) -> str:
-    """The path with every `{param}` replaced by a value that names nothing."""
-    return re.sub(r"\{[^}]+\}", lambda _: f"zz{uuid.uuid4().hex[:12]}", path)
+    """The path with every `{param}` replaced by a value that names nothing; a catch-all
+    parameter gets two segments (`zz…/zz…`), so that spanning segments is exercised too."""
+    catch_all = path in catch_all_paths(SPEC)
+
+    def value(match: re.Match) -> str:
+        one = f"zz{uuid.uuid4().hex[:12]}"
+        return f"{one}/zz{uuid.uuid4().hex[:12]}" if catch_all and match.end() == len(path) else one
+
+    return re.sub(r"\{[^}]+\}", value, path)
+
+
+def assert_not_a_generic_404(resp: requests.Response) -> None:
+    """A 404 that a handler gave (a missing object), not the router's or nginx's."""
+    err = resp.json().get("error", {}) if resp.headers.get("Content-Type", "").startswith("application/json") else {}
+    assert err.get("code") == "not_found" and not str(err.get("message", "")).startswith(GENERIC_404_PREFIXES), (
+        f"documented but not routed (generic 404): {describe(resp)}"
+    )
+
+
+def undo(nox, token: str, method: str, path: str, filled: str, resp: requests.Response) -> None:
+    """Removes what a routing probe created (best effort): a file PUT at a catch-all path
+    (with the directory `fill` invented for it), a backup."""
+    try:
+        if method == "PUT" and path in catch_all_paths(SPEC) and resp.status_code in (200, 201):
+            prefix = path[: path.index("{")]
+            top = prefix + filled[len(prefix):].split("/")[0]
+            request(nox, "DELETE", top, token=token, params={"recursive": "true"})
+        elif method == "POST" and path == "/api/backup" and resp.status_code == 201:
+            request(nox, "DELETE", f"/api/backups/{resp.json()['id']}", token=token)
+    except (requests.RequestException, ValueError, KeyError):
+        pass
 
 
 @pytest.mark.parametrize("method, path", operations(SPEC), ids=[f"{m} {p}" for m, p in operations(SPEC)])
 def test_documented_operation_is_routed(nox, admin, method, path):
     body = {} if method in ("POST", "PUT", "PATCH") else None
-    resp = request(nox, method, fill(path), token=admin.access_token, json_body=body)
-    assert resp.status_code != 405, f"documented but not routed (405): {describe(resp)}"
-    assert resp.status_code < 500, f"server error: {describe(resp)}"
-    if resp.status_code == 404:
-        err = resp.json().get("error", {}) if resp.headers.get("Content-Type", "").startswith("application/json") else {}
-        assert err.get("code") == "not_found" and not str(err.get("message", "")).startswith(GENERIC_404_PREFIXES), (
-            f"documented but not routed (generic 404): {describe(resp)}"
-        )
-    check_response(method, path, resp)
+    filled = fill(path)
+    resp = request(nox, method, filled, token=admin.access_token, json_body=body)
+    try:
+        assert resp.status_code != 405, f"documented but not routed (405): {describe(resp)}"
+        assert resp.status_code < 500, f"server error: {describe(resp)}"
+        if resp.status_code == 404 and method == "HEAD":
+            # No body to tell: the same path with GET must be a handler's 404. Then HEAD's is
+            # too, as an unrouted HEAD would be 405 (the router answers "No such endpoint"
+            # only for a path without any route).
+            assert ("GET", path) in operations(spec()), f"HEAD {path} without GET: {describe(resp)}"
+            probe = request(nox, "GET", filled, token=admin.access_token)
+            assert probe.status_code == 404, f"HEAD was 404 but GET is not: {describe(probe)}"
+            assert_not_a_generic_404(probe)
+        elif resp.status_code == 404:
+            assert_not_a_generic_404(resp)
+        check_response(method, path, resp)
+    finally:
+        undo(nox, admin.access_token, method, path, filled, resp)
 
 
 def _paths() -> list[str]:
     return sorted((SPEC or {}).get("paths", {}))
 
 
+def allowed_methods(path: str, filled: str) -> tuple[set[str], list[str]]:
+    """The methods a request to `filled` (a concrete `path`) is served with: those documented
+    for `path`, and those of every other catch-all path that also matches it (nox-files
+    serves a file named `move` at `/api/files/move` with the methods of `/api/files/{path}`);
+    with the paths they came from."""
+    ops = operations(spec())
+    methods = {m for m, p in ops if p == path}
+    sources = [path]
+    for other in catch_all_paths(spec()):
+        if other != path and catch_all_matches(other, filled):
+            methods |= {m for m, p in ops if p == other}
+            sources.append(other)
+    return methods, sources
+
+
 @pytest.mark.parametrize("path", _paths())
 def test_undocumented_method_is_405_with_allow(nox, admin, path):
-    documented = {m for m, p in operations(spec()) if p == path}
-    method = next(m for m in ("PUT", "PATCH", "DELETE", "POST", "GET") if m not in documented)
-    resp = request(nox, method, fill(path), token=admin.access_token, json_body={} if method != "GET" else None)
+    filled = fill(path)
+    expected, sources = allowed_methods(path, filled)
+    method = next(m for m in ("PUT", "PATCH", "DELETE", "POST", "GET") if m not in expected)
+    resp = request(nox, method, filled, token=admin.access_token, json_body={} if method != "GET" else None)
     err = check_component_error("MethodNotAllowed", resp, 405)
     assert err["code"] == "method_not_allowed", describe(resp)
     allow = {m.strip().upper() for m in resp.headers["Allow"].split(",") if m.strip()}
-    assert allow == documented, f"Allow lists {sorted(allow)}, the spec documents {sorted(documented)}: {describe(resp)}"
+    assert allow == expected, (
+        f"Allow lists {sorted(allow)}, the spec documents {sorted(expected)} (for {' and '.join(sources)}): {describe(resp)}"
+    )
 
 
-@pytest.mark.parametrize("path", ["/api/auth/no-such-thing", "/api/admin/users/x/y", "/api/keys/x/y"])
+def test_catch_all_overlaps_are_what_the_405_test_expects():
+    """Static: the literal paths under a catch-all are served with both paths' methods, and
+    an undocumented method remains to try on each."""
+    assert "/api/files/{path}" in catch_all_paths(spec()), catch_all_paths(spec())
+    for path in ("/api/files/move", "/api/files/search"):
+        methods, sources = allowed_methods(path, path)
+        assert methods == {"POST", "GET", "HEAD", "PUT", "DELETE"} and sources == [path, "/api/files/{path}"], (path, methods)
+    assert allowed_methods("/api/files", "/api/files")[0] == {"GET", "POST", "DELETE"}
+    assert catch_all_matches("/api/files/{path}", "/api/files/a/b/c")
+    assert not catch_all_matches("/api/files/{path}", "/api/files")
+    assert not catch_all_matches("/api/files/{path}", "/api/backups/x")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/auth/no-such-thing", "/api/admin/users/x/y", "/api/keys/x/y", "/api/backups/x/y", "/api/restore/x"]
+)
 def test_undocumented_path_is_404(nox, admin, path):
     resp = request(nox, "GET", path, token=admin.access_token)
     err = check_component_error("NotFound", resp, 404)
@@ -676,3 +844,326 @@ def test_429_matches_spec(nox, created_users):
             return
         check_response("GET", "/api/auth/me", resp)
     pytest.fail(f"requests_per_minute=1 never answered 429: {statuses}")
+
+
+# --------------------------------------------------------------------------- live: nox-files vs the spec
+
+FILE = "/api/files/{path}"
+
+
+@pytest.fixture(scope="module")
+def filer(nox, created_users) -> dict:
+    """A user of its own for the files tests, so its sandbox holds only what they put there."""
+    return make_person(nox, created_users)
+
+
+def put_file(nox, token: str, path: str, data: bytes, expect: int) -> dict:
+    resp = request(nox, "PUT", file_url(path), token=token, data=data,
+                   headers={"Content-Type": "application/octet-stream"})
+    written = check_response("PUT", FILE, resp)
+    assert resp.status_code == expect, f"expected {expect}: {describe(resp)}"
+    assert written == {"path": path, "size": len(data), "sha256": sha256_hex(data)}, describe(resp)
+    return written
+
+
+def test_file_listing_matches_spec(nox, filer):
+    token = filer["tokens"]["access_token"]
+    for path, data in (("ls/one.txt", b"one\n"), ("ls/two.bin", bytes(range(256))), ("ls/sub/three.txt", b"3\n")):
+        put_file(nox, token, path, data, 201)
+
+    resp = request(nox, "GET", "/api/files", token=token)
+    page = check_response("GET", "/api/files", resp)
+    assert resp.status_code == 200, describe(resp)
+    ls = [i for i in page["items"] if i["path"] == "ls"]
+    assert len(ls) == 1 and (ls[0]["name"], ls[0]["type"], ls[0]["size"]) == ("ls", "dir", 0), describe(resp)
+
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params = {"path": "ls", "recursive": "true", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        resp = request(nox, "GET", "/api/files", token=token, params=params)
+        page = check_response("GET", "/api/files", resp)
+        assert resp.status_code == 200, describe(resp)
+        seen += [i["path"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["ls/one.txt", "ls/sub", "ls/sub/three.txt", "ls/two.bin"], seen
+
+    for params, status, code in (
+        ({"path": "ls/missing"}, 404, "not_found"),
+        ({"path": "ls/one.txt"}, 409, "not_a_directory"),
+        ({"path": "../ls"}, 400, "invalid_path"),
+        ({"recursive": "maybe"}, 422, "validation_failed"),
+        ({"limit": 0}, 422, "validation_failed"),
+        ({"cursor": "garbage"}, 422, "validation_failed"),
+    ):
+        resp = request(nox, "GET", "/api/files", token=token, params=params)
+        check_error("GET", "/api/files", resp, status, code)
+    resp = request(nox, "DELETE", "/api/files", token=token)
+    check_error("DELETE", "/api/files", resp, 400, "invalid_path")
+
+
+def test_file_download_matches_spec(nox, filer):
+    token = filer["tokens"]["access_token"]
+    data = bytes(range(256)) * 4
+    url = file_url("dl/data.bin")
+    put_file(nox, token, "dl/data.bin", b"old", 201)
+    put_file(nox, token, "dl/data.bin", data, 200)
+
+    resp = request(nox, "GET", url, token=token, headers=IDENTITY)
+    body = check_response("GET", FILE, resp)
+    assert resp.status_code == 200 and body == data, describe(resp)
+    assert resp.headers["Content-Length"] == str(len(data)), describe(resp)
+    etag = resp.headers["ETag"]
+    assert not etag.startswith("W/"), f"a strong ETag without compression: {describe(resp)}"
+
+    for method in ("HEAD", "GET"):
+        resp = request(nox, method, url, token=token, headers=IDENTITY)
+        check_response(method, FILE, resp)
+        assert resp.status_code == 200 and resp.headers["ETag"] == etag, describe(resp)
+        assert resp.headers["Content-Length"] == str(len(data)), describe(resp)
+
+        resp = request(nox, method, url, token=token, headers={**IDENTITY, "Range": "bytes=2-5"})
+        part = check_response(method, FILE, resp)
+        assert resp.status_code == 206, describe(resp)
+        assert resp.headers["Content-Range"] == f"bytes 2-5/{len(data)}", describe(resp)
+        assert part == (data[2:6] if method == "GET" else None), describe(resp)
+
+        resp = request(nox, method, url, token=token, headers={**IDENTITY, "If-None-Match": etag})
+        check_response(method, FILE, resp)
+        assert resp.status_code == 304 and resp.headers["ETag"] == etag, describe(resp)
+
+        resp = request(nox, method, url, token=token, headers={**IDENTITY, "Range": f"bytes={len(data)}-"})
+        check_response(method, FILE, resp)
+        assert resp.status_code == 416 and resp.headers["Content-Range"] == f"bytes */{len(data)}", describe(resp)
+    check_error("GET", FILE, resp, 416, "range_not_satisfiable")
+
+    check_error("GET", FILE, request(nox, "GET", file_url("dl"), token=token), 409, "is_a_directory")
+    check_error("GET", FILE, request(nox, "GET", file_url("dl/none/x.bin"), token=token), 404, "not_found")
+    check_error("GET", FILE, request(nox, "GET", "/api/files/dl/a%5Cb", token=token), 400, "invalid_path")
+    resp = request(nox, "HEAD", file_url("dl/none.bin"), token=token)
+    check_response("HEAD", FILE, resp)
+    assert resp.status_code == 404, describe(resp)
+    resp = request(nox, "PUT", file_url("dl"), token=token, data=b"x", headers={"Content-Type": "application/octet-stream"})
+    check_error("PUT", FILE, resp, 409, "is_a_directory")
+
+
+@pytest.mark.parametrize("name", ["move", "search"])
+def test_files_named_like_literal_routes_match_spec(nox, filer, name):
+    """`/api/files/move` and `/api/files/search` are POST operations of their own, and for
+    the other methods the file of that name (the `/api/files/{path}` operations)."""
+    token = filer["tokens"]["access_token"]
+    url = f"/api/files/{name}"
+    put_file(nox, token, name, b"a file named " + name.encode(), 201)
+    resp = request(nox, "GET", url, token=token, headers=IDENTITY)
+    assert check_response("GET", FILE, resp) == b"a file named " + name.encode(), describe(resp)
+    resp = request(nox, "HEAD", url, token=token, headers=IDENTITY)
+    check_response("HEAD", FILE, resp)
+    assert resp.status_code == 200, describe(resp)
+    resp = request(nox, "DELETE", url, token=token)
+    check_response("DELETE", FILE, resp)
+    assert resp.status_code == 204, describe(resp)
+    check_error("GET", FILE, request(nox, "GET", url, token=token), 404, "not_found")
+
+
+def test_file_delete_matches_spec(nox, filer):
+    token = filer["tokens"]["access_token"]
+    put_file(nox, token, "del/a/b.txt", b"b", 201)
+    check_error("DELETE", FILE, request(nox, "DELETE", file_url("del"), token=token), 409, "directory_not_empty")
+    resp = request(nox, "DELETE", file_url("del"), token=token, params={"recursive": "maybe"})
+    check_error("DELETE", FILE, resp, 422, "validation_failed")
+    resp = request(nox, "DELETE", file_url("del/a/b.txt"), token=token)
+    check_response("DELETE", FILE, resp)
+    assert resp.status_code == 204, describe(resp)
+    check_error("DELETE", FILE, request(nox, "DELETE", file_url("del/a/b.txt"), token=token), 404, "not_found")
+    resp = request(nox, "DELETE", file_url("del"), token=token, params={"recursive": "true"})
+    check_response("DELETE", FILE, resp)
+    assert resp.status_code == 204, describe(resp)
+
+
+def test_move_matches_spec(nox, filer):
+    token = filer["tokens"]["access_token"]
+    move = "/api/files/move"
+    put_file(nox, token, "mv/src.txt", b"s", 201)
+    put_file(nox, token, "mv/other.txt", b"oo", 201)
+
+    resp = request(nox, "POST", move, token=token, json_body={"from": "mv/src.txt", "to": "mv/deep/dst.txt"})
+    entry = check_response("POST", move, resp)
+    assert resp.status_code == 200, describe(resp)
+    assert (entry["path"], entry["name"], entry["type"], entry["size"]) == ("mv/deep/dst.txt", "dst.txt", "file", 1), entry
+    resp = request(nox, "POST", move, token=token, json_body={"from": "mv/other.txt", "to": "mv/deep/dst.txt"})
+    check_error("POST", move, resp, 409, "already_exists")
+    resp = request(nox, "POST", move, token=token,
+                   json_body={"from": "mv/other.txt", "to": "mv/deep/dst.txt", "overwrite": True})
+    entry = check_response("POST", move, resp)
+    assert resp.status_code == 200 and entry["size"] == 2, describe(resp)
+
+    for body, status, code in (
+        ({"from": "mv", "to": "mv/deeper/mv"}, 409, "invalid_move"),
+        ({"from": "mv/none.txt", "to": "mv/x.txt"}, 404, "not_found"),
+        ({"from": "../mv", "to": "x"}, 400, "invalid_path"),
+        ({"from": "mv/deep/dst.txt"}, 422, "validation_failed"),
+        ({"from": "mv/deep/dst.txt", "to": 7}, 422, "validation_failed"),
+    ):
+        check_error("POST", move, request(nox, "POST", move, token=token, json_body=body), status, code)
+    resp = request(nox, "POST", move, token=token, data=b'{"from":', headers={"Content-Type": "application/json"})
+    check_error("POST", move, resp, 400, "invalid_json")
+
+
+def test_search_matches_spec(nox, filer):
+    token = filer["tokens"]["access_token"]
+    search = "/api/files/search"
+    put_file(nox, token, "sr/notes.txt", b"alpha beta\ngamma Alphabet delta\n", 201)
+
+    resp = request(nox, "POST", search, token=token, json_body={"query": "alpha", "path": "sr"})
+    found = check_response("POST", search, resp)
+    assert resp.status_code == 200, describe(resp)
+    hits = [h for h in found["items"] if h["path"] == "sr/notes.txt"]
+    assert {h.get("line") for h in hits} >= {1, 2}, describe(resp)
+    for hit in hits:
+        assert hit["highlights"], describe(resp)
+        for start, end in hit["highlights"]:
+            assert hit["snippet"][start:end].lower().startswith("alpha"), (hit, describe(resp))
+
+    resp = request(nox, "POST", search, token=token, json_body={"query": "notes", "limit": 5})
+    found = check_response("POST", search, resp)
+    assert resp.status_code == 200 and len(found["items"]) <= 5, describe(resp)
+    assert any(h["path"] == "sr/notes.txt" and "line" not in h for h in found["items"]), (
+        f"expected a name hit (without line): {describe(resp)}"
+    )
+
+    for body, status, code in (
+        ({"query": "   "}, 422, "validation_failed"),
+        ({"query": "a" * 1001}, 422, "validation_failed"),
+        ({"query": "alpha", "limit": 0}, 422, "validation_failed"),
+        ({}, 422, "validation_failed"),
+        ({"query": "alpha", "path": "sr/../.."}, 400, "invalid_path"),
+    ):
+        check_error("POST", search, request(nox, "POST", search, token=token, json_body=body), status, code)
+    resp = request(nox, "POST", search, token=token, data=b"{", headers={"Content-Type": "application/json"})
+    check_error("POST", search, resp, 400, "invalid_json")
+
+
+def test_upload_matches_spec(nox, filer):
+    token = filer["tokens"]["access_token"]
+
+    def post(body: bytes, content_type: str) -> requests.Response:
+        return request(nox, "POST", "/api/files", token=token, data=body, headers={"Content-Type": content_type})
+
+    resp = post(*multipart([Field("dir", "up"), FilePart("a.txt", b"A"), FilePart("sub/b.bin", b"BB")]))
+    written = check_response("POST", "/api/files", resp)
+    assert resp.status_code == 201, describe(resp)
+    assert written["items"] == [
+        {"path": "up/a.txt", "size": 1, "sha256": sha256_hex(b"A")},
+        {"path": "up/b.bin", "size": 2, "sha256": sha256_hex(b"BB")},
+    ], describe(resp)
+
+    resp = request(nox, "POST", "/api/files", token=token, json_body={"files": []})
+    check_error("POST", "/api/files", resp, 415, "unsupported_media_type")
+    for parts, status, code, field in (
+        ([FilePart("late.txt", b"x"), Field("dir", "up")], 422, "validation_failed", "dir"),
+        ([Field("dir", "up")], 422, "validation_failed", "files"),
+        ([FilePart("..", b"x")], 400, "invalid_path", None),
+    ):
+        resp = post(*multipart(parts))
+        err = check_error("POST", "/api/files", resp, status, code)
+        if field:
+            assert err["details"]["field"] == field, describe(resp)
+    resp = post(b"this is not multipart", "multipart/form-data; boundary=nox-test-boundary")
+    check_error("POST", "/api/files", resp, 400, "invalid_multipart")
+
+
+def test_backups_match_spec(nox, created_users):
+    someone = make_person(nox, created_users)  # restores replace the whole sandbox: a user of its own
+    token = someone["tokens"]["access_token"]
+    put_file(nox, token, "bk/a.txt", b"hello\n", 201)
+
+    records = []
+    for _ in range(2):
+        resp = request(nox, "POST", "/api/backup", token=token)
+        record = check_response("POST", "/api/backup", resp)
+        assert resp.status_code == 201 and record["file_count"] == 1, describe(resp)
+        records.append(record)
+    resp = request(nox, "GET", "/api/backups", token=token, params={"limit": 1})
+    page = check_response("GET", "/api/backups", resp)
+    assert resp.status_code == 200 and page["items"] == [records[1]], f"newest first: {describe(resp)}"
+    assert isinstance(page["next_cursor"], str), describe(resp)
+    resp = request(nox, "GET", "/api/backups", token=token, params={"limit": 1, "cursor": page["next_cursor"]})
+    page = check_response("GET", "/api/backups", resp)
+    assert resp.status_code == 200 and page["items"] == [records[0]], describe(resp)
+    check_error("GET", "/api/backups", request(nox, "GET", "/api/backups", token=token, params={"cursor": "x"}),
+                422, "validation_failed")
+
+    backup = records[0]
+    url = f"/api/backups/{backup['id']}"
+    resp = request(nox, "GET", url, token=token, headers=IDENTITY)
+    archive = check_response("GET", "/api/backups/{id}", resp)
+    assert resp.status_code == 200 and sha256_hex(archive) == backup["sha256"] and len(archive) == backup["size"], (
+        describe(resp)
+    )
+    assert resp.headers["Content-Disposition"] == f'attachment; filename="nox-backup-{backup["id"]}.tar.gz"', describe(resp)
+    resp = request(nox, "HEAD", url, token=token, headers=IDENTITY)
+    check_response("HEAD", "/api/backups/{id}", resp)
+    assert resp.status_code == 200 and resp.headers["Content-Length"] == str(backup["size"]), describe(resp)
+
+    restore = "/api/restore"
+    gzip_body = {"Content-Type": "application/gzip"}
+    multipart_body, multipart_type = multipart([FilePart("b.tar.gz", archive, name="archive", content_type="application/gzip")])
+    for kwargs in (
+        {"json_body": {"backup_id": backup["id"]}},
+        {"data": archive, "headers": gzip_body},
+        {"data": multipart_body, "headers": {"Content-Type": multipart_type}},
+    ):
+        put_file(nox, token, "bk/a.txt", b"changed\n", 200)
+        resp = request(nox, "POST", restore, token=token, timeout=120, **kwargs)
+        result = check_response("POST", restore, resp)
+        assert resp.status_code == 200 and result == {"restored_files": 1}, describe(resp)
+        got = request(nox, "GET", file_url("bk/a.txt"), token=token, headers=IDENTITY)
+        assert got.status_code == 200 and got.content == b"hello\n", describe(got)
+
+    for kwargs, status, code in (
+        ({"json_body": {"backup_id": "bk_" + "0" * 32}}, 404, "not_found"),
+        ({"json_body": {}}, 422, "validation_failed"),
+        ({"data": b'{"backup_id":', "headers": {"Content-Type": "application/json"}}, 400, "invalid_json"),
+        ({"data": b"not an archive", "headers": gzip_body}, 422, "invalid_archive"),
+        ({"data": b"x", "headers": {"Content-Type": "text/plain"}}, 415, "unsupported_media_type"),
+        ({"data": b"this is not multipart", "headers": {"Content-Type": multipart_type}}, 400, "invalid_multipart"),
+    ):
+        resp = request(nox, "POST", restore, token=token, timeout=120, **kwargs)
+        check_error("POST", restore, resp, status, code)
+    # A multipart body without an `archive` part (its own boundary this time).
+    body, ctype = multipart([Field("other", "x")])
+    resp = request(nox, "POST", restore, token=token, data=body, headers={"Content-Type": ctype})
+    check_error("POST", restore, resp, 422, "validation_failed")
+
+    resp = request(nox, "DELETE", url, token=token)
+    check_response("DELETE", "/api/backups/{id}", resp)
+    assert resp.status_code == 204, describe(resp)
+    for method in ("GET", "DELETE"):
+        check_error(method, "/api/backups/{id}", request(nox, method, url, token=token), 404, "not_found")
+    resp = request(nox, "HEAD", url, token=token)
+    check_response("HEAD", "/api/backups/{id}", resp)
+    assert resp.status_code == 404, describe(resp)
+
+
+def test_files_401_403_507_match_spec(nox, created_users):
+    resp = request(nox, "GET", "/api/files")
+    check_error("GET", "/api/files", resp, 401, "unauthorized")
+    resp = request(nox, "GET", "/api/backups", token="nox_" + "A" * 43)
+    check_error("GET", "/api/backups", resp, 401, "unauthorized")
+
+    viewer = make_person(nox, created_users, role="viewer")
+    token = viewer["tokens"]["access_token"]
+    resp = request(nox, "GET", "/api/files", token=token)
+    check_response("GET", "/api/files", resp)
+    assert resp.status_code == 200, describe(resp)
+    resp = request(nox, "PUT", file_url("v.txt"), token=token, data=b"v")
+    err = check_error("PUT", FILE, resp, 403, "forbidden")
+    assert err["details"]["permission"] == "files:write", describe(resp)
+    check_error("POST", "/api/backup", request(nox, "POST", "/api/backup", token=token), 403, "forbidden")
+
+    small = make_person(nox, created_users, quotas={"disk_mb": 1})
+    resp = raw_upload(nox, small["tokens"]["access_token"], "PUT", "/api/files/big.bin", os.urandom(MIB + 1))
+    err = check_error("PUT", FILE, resp, 507, "quota_exceeded")
+    assert err["details"]["quota_bytes"] == str(MIB), describe(resp)

@@ -15,6 +15,7 @@ extern const int nox_O_PATH;
 extern const int nox_O_TMPFILE;
 extern const int nox_AT_EMPTY_PATH;
 extern const unsigned int nox_RENAME_NOREPLACE;
+extern const unsigned int nox_RENAME_EXCHANGE;
 extern const uint64_t nox_RESOLVE_BENEATH;
 extern const uint64_t nox_RESOLVE_NO_SYMLINKS;
 extern const uint64_t nox_RESOLVE_NO_MAGICLINKS;

@@ -30,7 +30,7 @@ public struct SearchHit: Sendable, Equatable, Codable {
 extension FileIndex {
     /// Longer queries are refused (`FileIndexError.queryTooLong`): a search box, not a document.
     public static let maximumQueryCharacters = 1000
-    /// The largest `limit` honoured (larger ones are lowered to it).
+    /// The largest `limit` honoured (the HTTP route refuses a larger one with 422; here it is lowered).
     public static let maximumLimit = 1000
 
     /// Searches file names and text contents for `query`, which is plain text, never FTS syntax.

@@ -1,4 +1,5 @@
 import Glibc
+import CArchive  // owns `struct stat` in this module's view (see Package.swift, CArchive)
 
 extension SandboxDirectory {
     /// What `path` is, without following it if it is a symlink (a symlink is reported as

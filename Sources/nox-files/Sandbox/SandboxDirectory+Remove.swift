@@ -1,4 +1,5 @@
 import Glibc
+import CArchive  // owns `struct stat` in this module's view (see Package.swift, CArchive)
 
 extension SandboxDirectory {
     /// What `remove` removed.

@@ -1,4 +1,5 @@
 import Glibc
+import CArchive  // owns `struct stat` in this module's view (see Package.swift, CArchive)
 
 extension SandboxDirectory {
     /// Creates the directory `path` and any missing parents (`mkdir -p`), one `mkdirat` per

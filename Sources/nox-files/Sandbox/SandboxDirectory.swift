@@ -1,5 +1,6 @@
 import CNoxFiles
 import Glibc
+import CArchive  // owns `struct stat` in this module's view (see Package.swift, CArchive)
 
 /// One user's sandbox directory, opened once; every operation resolves its path *beneath* that
 /// descriptor and never follows a symbolic link — not at the leaf, not at any component — so

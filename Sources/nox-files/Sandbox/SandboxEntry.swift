@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import CArchive  // owns `struct stat` in this module's view (see Package.swift, CArchive)
 
 /// What a sandbox entry is, read with `fstatat(AT_SYMLINK_NOFOLLOW)`: a symlink is reported as
 /// a symlink, never as what it points to.

@@ -1,5 +1,6 @@
 import CNoxFiles
 import Glibc
+import CArchive  // owns `struct stat` in this module's view (see Package.swift, CArchive)
 
 /// Thin, EINTR-safe wrappers over the *at(2) calls the sandbox is built on. Every one takes a
 /// directory descriptor and a single name (or a path checked by `SandboxPath`), never a path

@@ -1,0 +1,16 @@
+import HTTPTypes
+import NoxRuntime
+
+extension SandboxError: APIErrorConvertible {
+    /// Client mistakes name the path; an I/O failure says only that it failed (the log has the rest).
+    public var apiError: APIError {
+        if code == .io { return .internalError }
+        var details: [String: String] = [:]
+        if !path.isEmpty { details["path"] = path }
+        return APIError(.init(code: httpStatus), code: apiCode, message: message, details: details.isEmpty ? nil : details)
+    }
+}
+
+extension FileIndexError: APIErrorConvertible {
+    public var apiError: APIError { .validation(field: field, message) }
+}
