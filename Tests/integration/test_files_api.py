@@ -807,3 +807,13 @@ def test_search_rescans_files_changed_on_disk(nox, make_user):
     assert [i["path"] for i in search_items(nox, user, "tangerine")] == ["new.txt"], "expected a new on-disk file found"
     sh_in_sandbox(nox, user.username, "rm new.txt", uid=FOREIGN_UID)
     assert search_items(nox, user, "tangerine") == [], "expected a file removed on disk no longer found"
+
+
+def test_multipart_upload_of_a_thousand_files_commits_them_all(nox, make_user):
+    # Every part stays an open temporary file until the whole body is in (all or nothing):
+    # a thousand of them must not run the daemon out of file descriptors.
+    user = make_user()
+    resp = upload(nox, user, [(f"f{i:04d}.txt", f"file {i}\n".encode()) for i in range(1000)], dir="many")
+    body = assert_json(resp, 201)
+    assert len(body["items"]) == 1000, f"expected 1000 files written: {len(body['items'])}"
+    assert len(list_all(nox, user, path="many")) == 1000, "expected the 1000 files listed"

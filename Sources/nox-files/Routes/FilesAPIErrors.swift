@@ -7,7 +7,9 @@ extension SandboxError: APIErrorConvertible {
         if code == .io { return .internalError }
         var details: [String: String] = [:]
         if !path.isEmpty { details["path"] = path }
-        return APIError(.init(code: httpStatus), code: apiCode, message: message, details: details.isEmpty ? nil : details)
+        var error = APIError(.init(code: httpStatus), code: apiCode, message: message, details: details.isEmpty ? nil : details)
+        if code == .busy { error.headers["Retry-After"] = "1" }
+        return error
     }
 }
 

@@ -7,7 +7,7 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible 
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case invalidPath, symlinkRefused, notFound, notADirectory, isADirectory, notRegularFile
-            case alreadyExists, directoryNotEmpty, invalidMove, noSpace, io
+            case alreadyExists, directoryNotEmpty, invalidMove, noSpace, busy, io
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -33,6 +33,8 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible 
         /// The file system (or the sandbox's disk quota) is full.
         public static let noSpace = Code(.noSpace)
         /// Any other system error; `errno` holds the cause. Not the client's fault.
+        /// Out of file descriptors (EMFILE/ENFILE): the server is overloaded, not broken (503).
+        public static let busy = Code(.busy)
         public static let io = Code(.io)
 
         public var description: String {
@@ -47,6 +49,7 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible 
             case .directoryNotEmpty: "directory_not_empty"
             case .invalidMove: "invalid_move"
             case .noSpace: "no_space"
+            case .busy: "busy"
             case .io: "io_error"
             }
         }
@@ -58,6 +61,7 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible 
             case .notFound: 404
             case .notADirectory, .isADirectory, .notRegularFile, .alreadyExists, .directoryNotEmpty, .invalidMove: 409
             case .noSpace: 507
+            case .busy: 503
             case .io: 500
             }
         }
@@ -110,6 +114,7 @@ public struct SandboxError: Error, Sendable, Equatable, CustomStringConvertible 
         case EEXIST: SandboxError(.alreadyExists, path: path, "The destination already exists.", errno: value)
         case ENOTEMPTY: SandboxError(.directoryNotEmpty, path: path, "The directory is not empty.", errno: value)
         case ENOSPC, EDQUOT: SandboxError(.noSpace, path: path, "No space left for this file.", errno: value)
+        case EMFILE, ENFILE: SandboxError(.busy, path: path, "The server is too busy to open more files; try again shortly.", errno: value)
         case ENAMETOOLONG: invalidPath(path, "a name is too long")
         default: SandboxError(.io, path: path, "\(operation) failed.", errno: value)
         }
