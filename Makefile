@@ -16,7 +16,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-NOX_DAEMONS := auth files
+NOX_DAEMONS := auth files exec
+# Each runs as its own system user nox-NAME (nox-exec is root without capabilities: see its unit).
+NOX_UNPRIVILEGED_DAEMONS := auth files
 
 VERSION := $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 ARCH := $(shell dpkg --print-architecture)
@@ -97,7 +99,7 @@ check-units:
 	@echo "== systemd-sysusers --root"
 	systemd-sysusers --root=$(abspath $(CHECK_ROOT)) nox.conf
 	grep -q '^nox:' $(CHECK_ROOT)/etc/group
-	for d in $(NOX_DAEMONS); do \
+	for d in $(NOX_UNPRIVILEGED_DAEMONS); do \
 	  grep -q "^nox-$$d:x:[0-9]*:[0-9]*:[^:]*:/var/lib/nox/$$d:/usr/sbin/nologin$$" $(CHECK_ROOT)/etc/passwd; \
 	  grep -Eq "^nox:x:[0-9]+:(.*,)?nox-$$d(,|$$)" $(CHECK_ROOT)/etc/group; \
 	done

@@ -101,12 +101,31 @@ let package = Package(
             path: "Sources/nox-files",
             swiftSettings: swiftSettings
         ),
+        // nox-exec: languages, the job queue, one transient systemd unit per run, history.
+        .target(
+            name: "NoxExec",
+            dependencies: [
+                "CSystemd", "NoxRuntime", "NoxIPC", "NoxFiles",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/nox-exec",
+            swiftSettings: swiftSettings
+        ),
         // One multi-call binary for every daemon and tool, so the static Swift runtime and
         // Foundation's ICU data are shipped once (see README, "Layout on disk").
         .executableTarget(
             name: "nox",
             dependencies: [
-                "NoxAuth", "NoxFiles",
+                "NoxAuth", "NoxFiles", "NoxExec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -132,6 +151,15 @@ let package = Package(
             name: "NoxFilesTests",
             dependencies: [
                 "NoxFiles", "NoxTestSupport", "NoxRuntime", "CArchive",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NoxExecTests",
+            dependencies: [
+                "NoxExec", "NoxTestSupport", "NoxRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

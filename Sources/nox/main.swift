@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NoxAuth
+import NoxExec
 import NoxFiles
 
 /// The one Nox binary. Every daemon and tool is a subcommand, and a link named after one
@@ -9,7 +10,7 @@ struct Nox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nox",
         abstract: "Nox: a multi-user code-execution service built on systemd.",
-        subcommands: [AuthCommand.self, FilesCommand.self]
+        subcommands: [AuthCommand.self, FilesCommand.self, ExecCommand.self]
     )
 }
 

@@ -35,8 +35,19 @@ import Testing
     }
 
     @Test func sectionsOfOtherDaemonsAreLeftToThem() throws {
-        let configuration = try ConfigurationLoader.parse([("nox.toml", "[exec]\nqueue_size = 10\n")])
+        let configuration = try ConfigurationLoader.parse([("nox.toml", "[metrics]\nretention = 10\n")])
         #expect(configuration == NoxConfiguration())
+    }
+
+    @Test func execAndFilesSectionsAreReadStrictly() throws {
+        let configuration = try ConfigurationLoader.parse([
+            ("nox.toml", "[exec]\nmax_running = 3\nnetwork_roles = [\"admin\", \"user\"]\n[files]\nbackups_per_user = 2\n")
+        ])
+        #expect(configuration.exec.maxRunning == 3)
+        #expect(configuration.exec.networkRoles == ["admin", "user"])
+        #expect(configuration.files.backupsPerUser == 2)
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse([("a.toml", "[exec]\nqueue_size = 10\n")]) }
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse([("a.toml", "[exec]\nnetwork_roles = [\"root\"]\n")]) }
     }
 }
 

@@ -87,6 +87,15 @@ public enum ConfigurationLoader {
                 try reader.int("index_max_file_bytes", 0...(64 << 20)) { files.indexMaxFileBytes = Int64($0) }
                 try reader.int("max_files_per_upload", 1...10_000) { files.maxFilesPerUpload = $0 }
                 configuration.files = files
+            case "exec":
+                var exec = configuration.exec
+                try reader.int("max_running", 1...4096) { exec.maxRunning = $0 }
+                try reader.int("max_queued", 0...100_000) { exec.maxQueued = $0 }
+                try reader.int("output_limit_bytes", 1024...(64 << 20)) { exec.outputLimitBytes = $0 }
+                try reader.int("file_size_limit_mb", 1...(1 << 20)) { exec.fileSizeLimitMB = $0 }
+                try reader.int("history_days", 1...3650) { exec.historyDays = $0 }
+                try reader.strings("network_roles", Role.allNames) { exec.networkRoles = $0 }
+                configuration.exec = exec
             default:
                 // Sections of later Nox daemons are read by them; the ones we know are checked strictly.
                 continue
@@ -126,6 +135,20 @@ public enum ConfigurationLoader {
                 throw ConfigurationError("\(file): [\(section)] \(key) must be one of \(allowed.joined(separator: ", "))")
             }
             set(text)
+        }
+
+        mutating func strings(_ key: String, _ allowed: [String], _ set: ([String]) -> Void) throws {
+            seen.insert(key)
+            guard let value = table[key] else { return }
+            guard let array = value.array else { throw ConfigurationError("\(file): [\(section)] \(key) must be a list of strings") }
+            var values: [String] = []
+            for item in array {
+                guard let text = item.string, allowed.contains(text) else {
+                    throw ConfigurationError("\(file): [\(section)] \(key) items must be among \(allowed.joined(separator: ", "))")
+                }
+                values.append(text)
+            }
+            set(values)
         }
 
         func rejectUnknownKeys() throws {

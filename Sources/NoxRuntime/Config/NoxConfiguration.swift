@@ -6,6 +6,7 @@ public struct NoxConfiguration: Sendable, Equatable {
     public var quotas = Quotas()
     public var runtime = RuntimeConfiguration()
     public var files = FilesConfiguration()
+    public var exec = ExecConfiguration()
 
     public init() {}
 
@@ -45,6 +46,24 @@ public struct NoxConfiguration: Sendable, Equatable {
         public var indexMaxFileBytes: Int64 = 1 << 20
         /// Most files one multipart upload may carry.
         public var maxFilesPerUpload = 1000
+        public init() {}
+    }
+
+    public struct ExecConfiguration: Sendable, Equatable {
+        /// Runs at once on the whole server (each user also has `max_concurrent`).
+        public var maxRunning = 16
+        /// Runs waiting for a slot; one more is refused with 503.
+        public var maxQueued = 256
+        /// Bytes of stdout (and of stderr) kept per run; the rest is dropped, flagged as truncated.
+        public var outputLimitBytes = 1 << 20
+        /// The largest file a run may write (`LimitFSIZE=`), MiB.
+        public var fileSizeLimitMB = 256
+        /// Roles whose runs may ask for `network: true`.
+        public var networkRoles = ["admin"]
+        /// Language manifests: ours, then the admin's (same name replaces).
+        public var languageDirectories = ["/usr/share/nox/languages.d", "/etc/nox/languages.d"]
+        /// Finished jobs are kept this many days in history.
+        public var historyDays = 90
         public init() {}
     }
 }

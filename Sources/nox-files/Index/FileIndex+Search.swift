@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NoxRuntime
 
 /// One search result (API.md, "Files": `{path, line, snippet, highlights}`).
 ///
@@ -105,17 +106,8 @@ extension FileIndex {
 
     // MARK: - Terms and matching
 
-    /// Whether the index's tokenizer (`unicode61`: categories L*, N*, Co) keeps this character in a word.
-    static func isWordCharacter(_ character: Character) -> Bool {
-        guard let scalar = character.unicodeScalars.first else { return false }
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-            .decimalNumber, .letterNumber, .otherNumber, .privateUse:
-            return true
-        default:
-            return false
-        }
-    }
+    /// Whether the index's tokenizer (`unicode61`) keeps this character in a word.
+    static func isWordCharacter(_ character: Character) -> Bool { FullTextQuery.isWordCharacter(character) }
 
     /// The distinct words of the query, each as its lower-cased characters.
     static func terms(of query: String) -> [[String]] {

@@ -1,0 +1,71 @@
+import Foundation
+import Glibc
+import Hummingbird
+public import Logging
+import NoxIPC
+import NoxRuntime
+
+/// Where nox-exec finds its sockets, state and configuration.
+public struct ExecDaemonConfiguration: Sendable {
+    /// `jobs.sqlite` and `runs/` (each run's submitted code).
+    public var stateDirectory = "/var/lib/nox/exec"
+    public var configPath = ConfigurationLoader.defaultPath
+    public var configDropInDirectory = ConfigurationLoader.defaultDropInDirectory
+    public var httpSocketPath = "/run/nox/http/exec.sock"
+    public var varlinkSocketPath = "/run/nox/ipc/io.nox.Exec"
+    public var authSocketPath = "/run/nox/ipc/io.nox.Auth"
+    public var filesSocketPath = "/run/nox/ipc/io.nox.Files"
+    /// The D-Bus address of systemd's bus; nil = the system bus.
+    public var busAddress: String?
+    public init() {}
+}
+
+/// Builds and runs nox-exec.
+public enum ExecDaemon {
+    public static func run(daemon: ExecDaemonConfiguration, logger: Logger) async throws {
+        // A run that closes its stdin early must not kill the daemon writing to it.
+        signal(SIGPIPE, SIG_IGN)
+        let configuration = try ConfigurationLoader.load(path: daemon.configPath, dropInDirectory: daemon.configDropInDirectory)
+        let exec = configuration.exec
+        let runs = daemon.stateDirectory + "/runs"
+        try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        // Leftovers of runs that were in progress when the daemon last stopped.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? [] {
+            try? FileManager.default.removeItem(atPath: runs + "/" + name)
+        }
+        // Usage reports of runs (systemd makes it as RuntimeDirectory=; by hand, we do).
+        if mkdir(RunUnit.usageDirectory, 0o711) != 0 && errno != EEXIST {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+        let store = try JobStore(path: daemon.stateDirectory + "/jobs.sqlite")
+        let interrupted = try store.recoverInterrupted()
+        if interrupted > 0 { logger.warning("Runs interrupted by the last stop were marked as error", metadata: ["nox.count": "\(interrupted)"]) }
+        _ = try? store.prune(olderThan: Date(timeIntervalSinceNow: -Double(exec.historyDays) * 86_400))
+        let bus = try SystemdBus(address: daemon.busAddress, logger: logger)
+        let languages = LanguageCatalog(directories: exec.languageDirectories, logger: logger)
+        for problem in languages.problems { logger.warning("Language manifest skipped: \(problem)") }
+        let service = ExecService(
+            store: store, queue: JobQueue(globalConcurrency: exec.maxRunning, maxQueued: exec.maxQueued), outputs: RunOutputs(),
+            languages: languages, runner: UnitRunner(bus: bus, logger: logger), slices: UserSlices(bus: bus, logger: logger),
+            sandboxes: SandboxLocator(filesSocketPath: daemon.filesSocketPath, logger: logger), runsDirectory: runs,
+            configuration: exec, logger: logger
+        )
+        let authClient = VarlinkClient(path: daemon.authSocketPath, logger: logger)
+        let authenticator = RemoteAuthenticator(client: authClient, userCacheTTL: .seconds(configuration.auth.userCacheTTL), logger: logger)
+        let router = Router(context: NoxRequestContext.self)
+        let registry = RouteRegistry()
+        router.add(middleware: RequestMiddleware(registry: registry))
+        ExecRoutes(
+            service: service, authorizer: RequestAuthorizer(authenticator: authenticator),
+            maxJSONBody: max(configuration.runtime.maxJSONBodyBytes, 16 << 20), networkRoles: exec.networkRoles
+        ).register(on: router, registry: registry)
+        try await DaemonRunner.serve(
+            name: "nox-exec", http: router.buildResponder(), varlink: [try ExecVarlinkInterface.make(service: service)],
+            sockets: .init(httpPath: daemon.httpSocketPath, varlinkPath: daemon.varlinkSocketPath),
+            // Never idle while runs are in progress: the queue counts as activity.
+            idleExitSeconds: configuration.runtime.idleExitSeconds, logger: logger
+        )
+        await authClient.close()
+        await service.sandboxes.close()
+    }
+}
