@@ -1,5 +1,5 @@
 """docs/openapi.yaml stays honest: it is a valid OpenAPI 3.1 document, it documents
-exactly the routes nox-auth and nox-files register (read from the Swift sources), every
+exactly the routes nox-auth, nox-files and nox-exec register (read from the Swift sources), every
 documented operation is routed by the installed Nox, and real responses — successes and
 errors — validate against the documented schemas and headers.
 
@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -41,7 +42,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO_ROOT / "docs" / "openapi.yaml"
 # Daemons whose routes the spec must match, by source directory. Add each daemon here
 # as it arrives (and its paths to the spec).
-ROUTE_SOURCES = [REPO_ROOT / "Sources" / "nox-auth", REPO_ROOT / "Sources" / "nox-files"]
+ROUTE_SOURCES = [
+    REPO_ROOT / "Sources" / "nox-auth",
+    REPO_ROOT / "Sources" / "nox-files",
+    REPO_ROOT / "Sources" / "nox-exec",
+]
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SPEC_URI = "urn:nox:openapi"
 # `router.route(.post, "/api/auth/login", registry: ...)`, possibly across lines.
@@ -54,6 +59,9 @@ GENERIC_404_PREFIXES = ("No such endpoint", "No such API endpoint", "Not found."
 # writes it `{name}` and marks the path item with this extension.
 CATCH_ALL_RE = re.compile(r"\{(\w+)\.\.\.\}")
 CATCH_ALL_EXTENSION = "x-nox-catch-all"
+# The schemas of the Server-Sent Events of a job, by event name (the media type's extension).
+EVENTS = "/api/jobs/{id}/events"
+SSE_EXTENSION = "x-nox-sse-events"
 
 
 # --------------------------------------------------------------------------- the spec
@@ -109,6 +117,9 @@ def catch_all_matches(template: str, concrete: str) -> bool:
 def pointer(*segments: str) -> str:
     """A URI-fragment JSON pointer into the spec."""
     return "".join("/" + quote(str(s).replace("~", "~0").replace("/", "~1"), safe="") for s in segments)
+
+
+EVENTS_POINTER = pointer("paths", EVENTS, "get", "responses", "200", "content", "text/event-stream", SSE_EXTENSION)
 
 
 def lookup(ptr: str) -> Any:
@@ -387,6 +398,60 @@ def test_spec_has_the_common_components():
     assert not schema_errors("/components/schemas/SearchHit", name_hit | {"line": 1})
     assert schema_errors("/components/schemas/SearchHit", name_hit | {"line": 0})
     assert schema_errors("/components/schemas/SearchHit", name_hit | {"highlights": [[0]]})
+    # nox-exec: results have every key, null when unknown, and the keys agree with the status.
+    for name in ("RunResult", "FinalRunResult", "HistoryPage", "LanguageList", "ExecRequest", "OutputChunk"):
+        assert name in components.get("schemas", {}), f"components.schemas.{name} missing"
+    assert "ServiceUnavailable" in components.get("responses", {}), "components.responses.ServiceUnavailable missing"
+    done = {
+        "id": "job_" + "0" * 32, "language": "python", "status": "succeeded", "exit_code": 0, "signal": None,
+        "stdout": "1\n", "stderr": "", "stdout_truncated": False, "stderr_truncated": False,
+        "created_at": "2026-01-02T03:04:05.678Z", "started_at": "2026-01-02T03:04:05.700Z",
+        "finished_at": "2026-01-02T03:04:05.900Z", "duration_ms": 200, "cpu_ms": 15, "memory_peak_bytes": 8 << 20,
+        "error": None,
+    }
+    queued = done | {"status": "queued", "exit_code": None, "stdout": "", "started_at": None, "finished_at": None,
+                     "duration_ms": None, "cpu_ms": None, "memory_peak_bytes": None}
+    killed = done | {"status": "killed", "exit_code": None, "signal": "SIGKILL"}
+    failed = done | {"status": "error", "exit_code": None, "error": "systemd refused the run: no."}
+    for ok in (done, queued, killed, failed, done | {"status": "failed", "exit_code": 3}):
+        assert not schema_errors("/components/schemas/RunResult", ok), (ok, schema_errors("/components/schemas/RunResult", ok))
+    for bad in (
+        {k: v for k, v in done.items() if k != "signal"},  # every key always present
+        done | {"status": "finished"},
+        done | {"exit_code": 1},  # succeeded is exit 0
+        done | {"status": "failed"},  # failed is exit != 0
+        done | {"error": "why"},  # error only with status error
+        done | {"signal": "SIGTERM"},  # an exit is not a signal
+        done | {"finished_at": None},  # final results have ended
+        queued | {"exit_code": 0},
+        queued | {"started_at": "2026-01-02T03:04:05.700Z"},
+        killed | {"signal": "9"},
+        done | {"extra": 1},
+    ):
+        assert schema_errors("/components/schemas/RunResult", bad), bad
+    assert schema_errors("/components/schemas/FinalRunResult", queued)
+    assert not schema_errors("/components/schemas/FinalRunResult", done)
+    item = done | {"username": "alice", "code": "print(1)", "file": None}
+    assert not schema_errors("/components/schemas/HistoryPage", {"items": [item], "next_cursor": None})
+    assert not schema_errors("/components/schemas/HistoryItem", item | {"code": None, "file": "src/a.py"})
+    assert schema_errors("/components/schemas/HistoryItem", item | {"file": "src/a.py"})
+    assert schema_errors("/components/schemas/HistoryItem", {k: v for k, v in item.items() if k != "file"})
+    assert schema_errors("/components/schemas/HistoryItem", item | {"status": "succeeded", "exit_code": 2})
+    for ok in ({"language": "python", "code": "print(1)"}, {"language": "py", "code": None, "file": "a.py", "wait": False},
+               {"language": "python", "code": "", "env": {"_X1": "v"}, "args": ["a b"], "files": {"d/a.txt": "t"}}):
+        assert not schema_errors("/components/schemas/ExecRequest", ok), ok
+    for bad in ({"code": "x"}, {"language": "python"}, {"language": "python", "code": "x", "file": "a.py"},
+                {"language": "python", "code": "x", "env": {"PATH": "/x"}},
+                {"language": "python", "code": "x", "env": {"LD_PRELOAD": "x"}},
+                {"language": "python", "code": "x", "env": {"lower": "x"}},
+                {"language": "python", "code": "x", "timeout_s": 0}, {"language": "python", "code": "x", "memory_mb": 8}):
+        assert schema_errors("/components/schemas/ExecRequest", bad), bad
+    assert not schema_errors("/components/schemas/LanguageList", {"items": [
+        {"name": "python", "version": "3.11.2", "aliases": ["py", "python3"], "file_extension": "py"},
+        {"name": "sh", "version": None, "aliases": [], "file_extension": "sh"}]})
+    assert schema_errors("/components/schemas/LanguageList", {"items": [{"name": "python", "aliases": [], "file_extension": "py"}]})
+    events = lookup(EVENTS_POINTER)
+    assert set(events) == {"stdout", "stderr", "status"}, f"{EVENTS_POINTER}: {sorted(events)}"
 
 
 @pytest.mark.parametrize("method, path", operations(SPEC), ids=[f"{m} {p}" for m, p in operations(SPEC)])
@@ -585,7 +650,9 @@ def test_catch_all_overlaps_are_what_the_405_test_expects():
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/auth/no-such-thing", "/api/admin/users/x/y", "/api/keys/x/y", "/api/backups/x/y", "/api/restore/x"]
+    "path",
+    ["/api/auth/no-such-thing", "/api/admin/users/x/y", "/api/keys/x/y", "/api/backups/x/y", "/api/restore/x",
+     "/api/jobs/x/y", "/api/jobs/x/events/y", "/api/languages/x", "/api/history/x"],
 )
 def test_undocumented_path_is_404(nox, admin, path):
     resp = request(nox, "GET", path, token=admin.access_token)
@@ -1167,3 +1234,296 @@ def test_files_401_403_507_match_spec(nox, created_users):
     resp = raw_upload(nox, small["tokens"]["access_token"], "PUT", "/api/files/big.bin", os.urandom(MIB + 1))
     err = check_error("PUT", FILE, resp, 507, "quota_exceeded")
     assert err["details"]["quota_bytes"] == str(MIB), describe(resp)
+
+
+# --------------------------------------------------------------------------- live: nox-exec vs the spec
+
+JOB = "/api/jobs/{id}"
+FINAL_STATUSES = ("succeeded", "failed", "timeout", "oom", "killed", "cancelled", "error")
+EXEC_WAIT = 120  # seconds a request that waits for a run may take
+
+
+def exec_post(nox, token: str, body: Any = None, **kwargs) -> requests.Response:
+    return request(nox, "POST", "/api/exec", token=token, json_body=body, timeout=EXEC_WAIT, **kwargs)
+
+
+def run_sync(nox, token: str, body: dict) -> dict:
+    """`POST /api/exec` with `wait` (the default): 200 and a final result, checked against the spec."""
+    resp = exec_post(nox, token, body)
+    result = check_response("POST", "/api/exec", resp)
+    assert resp.status_code == 200, describe(resp)
+    assert result["status"] in FINAL_STATUSES, describe(resp)
+    return result
+
+
+def submit(nox, token: str, code: str, **fields) -> str:
+    """`POST /api/exec` with `wait: false`: 202 `{id, status: "queued"}`; returns the id."""
+    resp = exec_post(nox, token, {"language": "python", "code": code, "wait": False, **fields})
+    queued = check_response("POST", "/api/exec", resp)
+    assert resp.status_code == 202 and queued["status"] == "queued", describe(resp)
+    return queued["id"]
+
+
+def get_job(nox, token: str, job_id: str) -> dict:
+    resp = request(nox, "GET", f"/api/jobs/{job_id}", token=token)
+    result = check_response("GET", JOB, resp)
+    assert resp.status_code == 200 and result["id"] == job_id, describe(resp)
+    return result
+
+
+def job_until(nox, token: str, job_id: str, statuses: tuple[str, ...], timeout: float = 90) -> tuple[dict, list[str]]:
+    """Polls `GET /api/jobs/{id}` (every answer checked against the spec) until the status is
+    one of `statuses`; returns that result and the statuses seen on the way."""
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while True:
+        result = get_job(nox, token, job_id)
+        if not seen or seen[-1] != result["status"]:
+            seen.append(result["status"])
+        if result["status"] in statuses:
+            return result, seen
+        assert result["status"] not in FINAL_STATUSES, f"job {job_id} ended {result['status']}, wanted {statuses}: {result}"
+        assert time.monotonic() < deadline, f"job {job_id} not {statuses} after {timeout}s (seen {seen})"
+        time.sleep(0.2)
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    """The events of a stream as the spec describes them: each an `event:` line, one `data:`
+    line of JSON, then an empty line. Returns (event name, data decoded)."""
+    text = text.replace("\r\n", "\n")
+    assert text.endswith("\n\n"), f"the stream does not end with a whole event: {text[-300:]!r}"
+    events = []
+    for block in text[:-2].split("\n\n"):
+        name, data = None, []
+        for line in block.split("\n"):
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                assert name is None, f"two event: lines in one event: {block!r}"
+                name = value
+            elif field == "data":
+                data.append(value)
+            else:
+                pytest.fail(f"a line the spec does not describe ({line!r}) in event {block!r}")
+        assert name is not None and len(data) == 1, f"want one event: and one data: line: {block!r}"
+        try:
+            events.append((name, json.loads(data[0])))
+        except ValueError:
+            pytest.fail(f"the data of event {name!r} is not JSON: {block!r}")
+    return events
+
+
+def read_events(nox, token: str, job_id: str, timeout: float = 90) -> tuple[Answer, list[tuple[str, Any]]]:
+    """`GET /api/jobs/{id}/events`, read as a stream until the server ends it (after the
+    `status` event); returns the answer, checked against the spec, and its events, each
+    event's data validated against the schema the spec gives for its name."""
+    url = f"/api/jobs/{job_id}/events"
+    headers = {"X-Request-Id": f"oa-{uuid.uuid4().hex}", "Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    with requests.get(nox.url + url, headers=headers, verify=nox.verify, stream=True, timeout=timeout,
+                      allow_redirects=False) as resp:
+        body = b"".join(resp.iter_content(chunk_size=None))
+        answer = Answer(resp.status_code, resp.headers, body,
+                        f"GET {url} -> {resp.status_code} {dict(resp.headers)} {body[:2000]!r}")
+    assert answer.status == 200, answer.text
+    check_response("GET", EVENTS, answer)
+    events = parse_sse(body.decode("utf-8"))
+    schemas = lookup(EVENTS_POINTER)
+    for name, data in events:
+        assert name in schemas, f"event {name!r} is not documented ({sorted(schemas)}): {answer.text}"
+        assert_matches_schema(EVENTS_POINTER + pointer(name), data, f"event {name}: {answer.text}")
+    names = [name for name, _ in events]
+    assert names and names[-1] == "status" and names.count("status") == 1, f"want one status event, last: {names}"
+    status = events[-1][1]
+    assert status["id"] == job_id, answer.text
+    for stream in ("stdout", "stderr"):
+        chunks = "".join(data["data"] for name, data in events if name == stream)
+        assert chunks == status[stream], f"the {stream} events do not add up to the result's {stream}: {answer.text}"
+    return answer, events
+
+
+def quotas_of(nox, token: str) -> dict:
+    resp = request(nox, "GET", "/api/auth/me", token=token)
+    me = check_response("GET", "/api/auth/me", resp)
+    assert resp.status_code == 200, describe(resp)
+    return me["quotas"]
+
+
+def test_languages_match_spec(nox, admin):
+    resp = request(nox, "GET", "/api/languages", token=admin.access_token)
+    languages = check_response("GET", "/api/languages", resp)
+    assert resp.status_code == 200, describe(resp)
+    names = [lang["name"] for lang in languages["items"]]
+    assert names == sorted(names), f"sorted by name: {describe(resp)}"
+    assert "python" in names, f"python is installed here: {describe(resp)}"
+    check_error("GET", "/api/languages", request(nox, "GET", "/api/languages"), 401, "unauthorized")
+
+
+def test_sync_run_matches_spec(nox, admin):
+    token = admin.access_token
+    result = run_sync(nox, token, {"language": "python", "code": "print(1)"})
+    assert (result["status"], result["exit_code"], result["stdout"]) == ("succeeded", 0, "1\n"), result
+    assert result["language"] == "python" and result["error"] is None, result
+
+    # Every field of the request; an alias is answered with the name.
+    code = "import os, sys\nprint(sys.stdin.read(), sys.argv[1:], os.environ['OA_VAR'], open('{}').read())\nsys.exit(3)\n"
+    folder = f"oa-exec-{uuid.uuid4().hex[:8]}"
+    quotas = quotas_of(nox, token)
+    try:
+        result = run_sync(nox, token, {
+            "language": "py", "code": code.format(f"{folder}/data.txt"), "stdin": "in", "args": ["a b"],
+            "env": {"OA_VAR": "v"}, "files": {f"{folder}/data.txt": "f"}, "timeout_s": min(20, quotas["exec_timeout_s"]),
+            "memory_mb": min(128, quotas["memory_mb"]), "network": None, "wait": True,
+        })
+        assert (result["status"], result["exit_code"], result["language"]) == ("failed", 3, "python"), result
+        assert result["stdout"] == "in ['a b'] v f\n", result
+
+        # A file of the sandbox (it must exist before the request: `files` are written when the run starts).
+        put_file(nox, token, f"{folder}/hello.py", b"print('hello from a file')\n", 201)
+        result = run_sync(nox, token, {"language": "python", "file": f"{folder}/hello.py"})
+        assert (result["status"], result["stdout"]) == ("succeeded", "hello from a file\n"), result
+    finally:
+        request(nox, "DELETE", file_url(folder), token=token, params={"recursive": "true"})
+
+
+def test_async_run_and_job_match_spec(nox, admin):
+    token = admin.access_token
+    job_id = submit(nox, token, "import time\nprint('a')\ntime.sleep(1)\nprint('b')\n")
+    result, seen = job_until(nox, token, job_id, FINAL_STATUSES)
+    assert result["status"] == "succeeded" and result["stdout"] == "a\nb\n", (result, seen)
+    assert set(seen) <= {"queued", "running", "succeeded"}, seen
+    for method in ("GET", "DELETE"):
+        resp = request(nox, method, f"/api/jobs/job_{uuid.uuid4().hex}", token=token)
+        err = check_error(method, JOB, resp, 404, "not_found")
+        assert not err["message"].startswith(GENERIC_404_PREFIXES), describe(resp)
+
+
+def test_job_events_match_spec(nox, admin):
+    token = admin.access_token
+    code = ("import sys, time\nprint('out-1')\ntime.sleep(0.5)\nprint('err-1', file=sys.stderr)\n"
+            "time.sleep(0.5)\nprint('out-2')\n")
+    job_id = submit(nox, token, code)
+    _, live = read_events(nox, token, job_id)  # subscribed while queued or running
+    status = live[-1][1]
+    assert (status["status"], status["stdout"], status["stderr"]) == ("succeeded", "out-1\nout-2\n", "err-1\n"), live
+    assert get_job(nox, token, job_id)["status"] == "succeeded"
+    # Once the run is over: everything again, then the same result.
+    _, replay = read_events(nox, token, job_id)
+    assert replay[-1][1]["stdout"] == status["stdout"] and replay[-1][1]["status"] == "succeeded", replay
+
+    resp = request(nox, "GET", f"/api/jobs/job_{uuid.uuid4().hex}/events", token=token)
+    check_error("GET", EVENTS, resp, 404, "not_found")
+
+
+def test_cancel_and_finished_job_match_spec(nox, admin):
+    token = admin.access_token
+    timeout = min(30, quotas_of(nox, token)["exec_timeout_s"])
+    job_id = submit(nox, token, "import time\nprint('started')\ntime.sleep(60)\n", timeout_s=timeout)
+    job_until(nox, token, job_id, ("running",), timeout=60)
+    resp = request(nox, "DELETE", f"/api/jobs/{job_id}", token=token)
+    cancelling = check_response("DELETE", JOB, resp)
+    assert resp.status_code == 202 and cancelling == {"id": job_id, "status": "running"}, describe(resp)
+    result, _ = job_until(nox, token, job_id, FINAL_STATUSES, timeout=60)
+    assert result["status"] == "cancelled", result
+    check_error("DELETE", JOB, request(nox, "DELETE", f"/api/jobs/{job_id}", token=token), 409, "job_finished")
+
+    done = run_sync(nox, token, {"language": "python", "code": "print(1)"})
+    resp = request(nox, "DELETE", f"/api/jobs/{done['id']}", token=token)
+    check_error("DELETE", JOB, resp, 409, "job_finished")
+    assert get_job(nox, token, done["id"]) == done, "a refused cancellation changed the result"
+
+
+def test_history_matches_spec(nox, admin):
+    token = admin.access_token
+    marker = f"oamarker{uuid.uuid4().hex[:10]}"
+    first = run_sync(nox, token, {"language": "python", "code": f"{marker} = 1\nprint({marker})"})
+    second = run_sync(nox, token, {"language": "py", "code": f"print('{marker}')"})
+
+    resp = request(nox, "GET", "/api/history", token=token, params={"q": marker})
+    page = check_response("GET", "/api/history", resp)
+    assert resp.status_code == 200, describe(resp)
+    assert [item["id"] for item in page["items"]] == [second["id"], first["id"]], f"newest first: {describe(resp)}"
+    item = page["items"][1]
+    assert {k: item[k] for k in first} == first, f"a history item holds the result: {describe(resp)}"
+    assert (item["username"], item["file"]) == (admin.username, None), describe(resp)
+    assert marker in item["code"], describe(resp)
+
+    seen: list[str] = []
+    params: dict[str, Any] = {"language": "python", "status": "succeeded", "since": first["created_at"], "limit": 1}
+    for _ in range(50):
+        resp = request(nox, "GET", "/api/history", token=token, params=params)
+        page = check_response("GET", "/api/history", resp)
+        assert resp.status_code == 200 and len(page["items"]) <= 1, describe(resp)
+        seen += [item["id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    assert {first["id"], second["id"]} <= set(seen), f"filtered pages miss the runs: {seen}"
+    resp = request(nox, "GET", "/api/history", token=token, params={"limit": 1000})
+    check_response("GET", "/api/history", resp)
+    assert resp.status_code == 200, describe(resp)
+
+    for params, field in (
+        ({"status": "done"}, "status"),
+        ({"since": "yesterday"}, "since"),
+        ({"q": "a" * 1001}, "q"),
+        ({"limit": 0}, "limit"),
+        ({"cursor": "garbage"}, "cursor"),
+    ):
+        resp = request(nox, "GET", "/api/history", token=token, params=params)
+        err = check_error("GET", "/api/history", resp, 422, "validation_failed")
+        assert err["details"]["field"] == field, describe(resp)
+
+
+def test_exec_errors_match_spec(nox, admin, created_users):
+    token = admin.access_token
+    quotas = quotas_of(nox, token)
+    folder = f"oa-exec-{uuid.uuid4().hex[:8]}"
+    put_file(nox, token, f"{folder}/sub/x.txt", b"x", 201)
+    try:
+        resp = exec_post(nox, token, data=b'{"language":', headers={"Content-Type": "application/json"})
+        check_error("POST", "/api/exec", resp, 400, "invalid_json")
+        for body, status, code, field in (
+            ({}, 422, "validation_failed", "language"),
+            ({"language": 5, "code": "print(1)"}, 422, "validation_failed", "language"),
+            ({"language": "python"}, 422, "validation_failed", "code"),
+            ({"language": "python", "code": "print(1)", "file": "a.py"}, 422, "validation_failed", "file"),
+            ({"language": "python", "code": "print(1)", "env": {"PATH": "/tmp"}}, 422, "validation_failed", "env"),
+            ({"language": "python", "code": "print(1)", "timeout_s": 0}, 422, "validation_failed", "timeout_s"),
+            ({"language": "python", "code": "print(1)", "memory_mb": 8}, 422, "validation_failed", "memory_mb"),
+            ({"language": "no-such-language", "code": "print(1)"}, 422, "unknown_language", "language"),
+            ({"language": "python", "code": "print(1)", "timeout_s": quotas["exec_timeout_s"] + 1},
+             422, "limit_exceeds_quota", "timeout_s"),
+            ({"language": "python", "code": "print(1)", "memory_mb": quotas["memory_mb"] + 1},
+             422, "limit_exceeds_quota", "memory_mb"),
+            ({"language": "python", "file": "../x.py"}, 400, "invalid_path", "file"),
+            ({"language": "python", "code": "print(1)", "files": {"../x.txt": "x"}}, 400, "invalid_path", "files"),
+            ({"language": "python", "file": f"{folder}/none.py"}, 404, "not_found", None),
+            ({"language": "python", "file": f"{folder}/sub"}, 409, "not_a_regular_file", None),
+            ({"language": "python", "file": f"{folder}/sub/x.txt/y.py"}, 409, "not_a_directory", None),
+        ):
+            resp = exec_post(nox, token, body)
+            err = check_error("POST", "/api/exec", resp, status, code)
+            if field is not None:
+                assert err["details"]["field"] == field, describe(resp)
+            if code == "limit_exceeds_quota":
+                quota_key = {"timeout_s": "exec_timeout_s"}.get(field, field)
+                assert err["details"]["quota"] == str(quotas[quota_key]), describe(resp)
+    finally:
+        request(nox, "DELETE", file_url(folder), token=token, params={"recursive": "true"})
+
+    check_error("POST", "/api/exec", exec_post(nox, None, {"language": "python", "code": "print(1)"}), 401, "unauthorized")
+    person = make_person(nox, created_users)
+    resp = exec_post(nox, person["tokens"]["access_token"], {"language": "python", "code": "print(1)", "network": True})
+    err = check_error("POST", "/api/exec", resp, 403, "forbidden")
+    assert err["details"]["field"] == "network", describe(resp)
+    viewer = make_person(nox, created_users, role="viewer")
+    viewer_token = viewer["tokens"]["access_token"]
+    resp = exec_post(nox, viewer_token, {"language": "python", "code": "print(1)"})
+    err = check_error("POST", "/api/exec", resp, 403, "forbidden")
+    assert err["details"]["permission"] == "exec:run", describe(resp)
+    resp = request(nox, "DELETE", f"/api/jobs/job_{uuid.uuid4().hex}", token=viewer_token)
+    check_error("DELETE", JOB, resp, 403, "forbidden")
+    for path in ("/api/languages", "/api/history"):
+        resp = request(nox, "GET", path, token=viewer_token)
+        check_response("GET", path, resp)
+        assert resp.status_code == 200, describe(resp)

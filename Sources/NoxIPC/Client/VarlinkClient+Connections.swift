@@ -35,6 +35,15 @@ extension VarlinkClient {
         }
     }
 
+    /// Stops sharing `channel` (a write on it failed: it is closing, whatever `isActive` says yet),
+    /// so the next call opens a new connection instead of failing on the same one again.
+    func forget(_ channel: any Channel) {
+        state.withLockedValue { state in
+            if case .connected(let current) = state, current === channel { state = .idle }
+        }
+        channel.close(promise: nil)
+    }
+
     /// Keeps `state` in step with the shared connection `future` brings.
     private func track(_ future: EventLoopFuture<any Channel>) {
         future.whenComplete { [weak self, logger, path] result in

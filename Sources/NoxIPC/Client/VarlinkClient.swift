@@ -86,10 +86,12 @@ public final class VarlinkClient: Sendable {
             let promise = channel.eventLoop.makePromise(of: JSONValue.self)
             do {
                 try await channel.writeAndFlush(VarlinkClientRequest(frame: frame, responder: .single(promise))).get()
-            } catch  where attempt == 1 {
-                // The shared connection broke before the whole call went out, so the server
-                // cannot have received it (a frame counts only with its final NUL): send it on a new one.
+            } catch where attempt == 1 {
+                // The shared connection broke before the whole call went out (typically: its idle
+                // timeout closed it just now), so the server cannot have received it (a frame counts
+                // only with its final NUL): send it on a new one.
                 promise.fail(error)
+                forget(channel)
                 continue
             } catch {
                 promise.fail(error)

@@ -16,13 +16,15 @@ extension DaemonRunner {
     }
 
     /// Serves a Nox daemon's two faces — its HTTP router and its Varlink interfaces — until
-    /// SIGTERM (or the idle timeout), the same way for every daemon.
+    /// SIGTERM (or the idle timeout), the same way for every daemon. `isBusy` keeps the daemon from
+    /// exiting when idle while work that is not a request is in progress.
     public static func serve<Responder: HTTPResponder>(
         name: String,
         http responder: Responder,
         varlink interfaces: [VarlinkInterface],
         sockets: Sockets,
         idleExitSeconds: Int,
+        isBusy: @escaping @Sendable () -> Bool = { false },
         logger: Logger
     ) async throws where Responder.Context == NoxRequestContext {
         let activation = SocketActivation.fromEnvironment()
@@ -33,7 +35,8 @@ extension DaemonRunner {
             interfaces: interfaces,
             logger: logger
         )
-        let activity = ActivityTracker(isBusy: { varlink.activeConnectionCount > 0 })
+        // Busy, for the idle exit: a Varlink peer connected, or whatever the daemon says (runs in progress).
+        let activity = ActivityTracker(isBusy: { varlink.activeConnectionCount > 0 || isBusy() })
         let services: [any Service] = [
             VarlinkServerService(server: varlink, socket: varlinkSocket),
             ActivatedHTTPServer(socket: httpSocket, responder: responder, activity: activity, logger: logger),

@@ -42,11 +42,17 @@ public enum ExecDaemon {
         if interrupted > 0 { logger.warning("Runs interrupted by the last stop were marked as error", metadata: ["nox.count": "\(interrupted)"]) }
         _ = try? store.prune(olderThan: Date(timeIntervalSinceNow: -Double(exec.historyDays) * 86_400))
         let bus = try SystemdBus(address: daemon.busAddress, logger: logger)
+        // The interrupted jobs' units may still be running (the daemon was restarted or crashed while
+        // they ran): their output has no reader and their slots are not counted any more, so they
+        // must not go on using the user's quota until their RuntimeMaxSec=.
+        let runner = UnitRunner(bus: bus, logger: logger)
+        let leftovers = await runner.stopLeftovers()
+        if leftovers > 0 { logger.warning("Runs left by the last nox-exec were stopped", metadata: ["nox.count": "\(leftovers)"]) }
         let languages = LanguageCatalog(directories: exec.languageDirectories, logger: logger)
         for problem in languages.problems { logger.warning("Language manifest skipped: \(problem)") }
         let service = ExecService(
             store: store, queue: JobQueue(globalConcurrency: exec.maxRunning, maxQueued: exec.maxQueued), outputs: RunOutputs(),
-            languages: languages, runner: UnitRunner(bus: bus, logger: logger), slices: UserSlices(bus: bus, logger: logger),
+            languages: languages, runner: runner, slices: UserSlices(bus: bus, logger: logger),
             sandboxes: SandboxLocator(filesSocketPath: daemon.filesSocketPath, logger: logger), runsDirectory: runs,
             configuration: exec, logger: logger
         )
@@ -63,7 +69,8 @@ public enum ExecDaemon {
             name: "nox-exec", http: router.buildResponder(), varlink: [try ExecVarlinkInterface.make(service: service)],
             sockets: .init(httpPath: daemon.httpSocketPath, varlinkPath: daemon.varlinkSocketPath),
             // Never idle while runs are in progress: the queue counts as activity.
-            idleExitSeconds: configuration.runtime.idleExitSeconds, logger: logger
+            idleExitSeconds: configuration.runtime.idleExitSeconds,
+            isBusy: { [queue = service.queue] in queue.counts.running + queue.counts.waiting > 0 }, logger: logger
         )
         await authClient.close()
         await service.sandboxes.close()

@@ -14,6 +14,11 @@ extension ExecService {
         let admission: Admission
         do {
             admission = try await queue.admit(jobID: job.id, username: principal.username, maxConcurrent: principal.quotas.max_concurrent)
+        } catch let error as QueueError where error.code == .full {
+            // Filled up between the check in `submit` and here.
+            result.status = .error
+            result.error = error.message
+            return await record(result, output: output, request: request)
         } catch {
             result.status = .cancelled
             return await record(result, output: output, request: request)

@@ -62,6 +62,11 @@ public final class ExecService: Sendable {
                 }
             }
         }
+        // A full queue is refused now (503), before the job is recorded: a client must be able to
+        // tell "try later" from a run that was accepted.
+        if queue.counts.waiting >= configuration.maxQueued && queue.counts.running >= configuration.maxRunning {
+            throw QueueError.full
+        }
         var renamed = request
         renamed.language = language.name
         let named = renamed

@@ -57,7 +57,10 @@ struct RunUnit: Sendable {
             ("Slice", .string(slice)),
             ("CollectMode", .string("inactive-or-failed")),
             ("AddRef", .bool(true)),
-            ("ExecStart", .execCommands([(command[0], command, false)])),
+            // "no-env-expand" (the ":" prefix of a unit file): systemd would otherwise expand `$NAME`
+            // and `${NAME}` in the argv at exec time, so a user's argument "$HOME" would arrive as
+            // "/tmp" and "$(id)" would vanish; every argument must reach the program literally.
+            ("ExecStartEx", .execCommandsWithFlags([(command[0], command, ["no-env-expand"])])),
             // Privileged ("+"): outside the run's sandbox, as root, with a fixed command of ours.
             ("ExecStopPostEx", .execCommandsWithFlags([(usageReportCommand[0], usageReportCommand, ["privileged", "ignore-failure"])])),
             ("StandardInputFileDescriptor", .fileDescriptor(standardInput)),
