@@ -832,3 +832,12 @@ def requests_through_a_restart(nox, unit: str, request_once: Callable[[], Any], 
     after = [r for r in results if r[0] > restart_done]
     assert before and after, f"traffic did not span the restart (before={len(before)}, after={len(after)})"
     return results
+
+
+def security_exposure(nox, unit: str) -> tuple[float, str]:
+    """``systemd-analyze security UNIT``'s overall exposure and the whole text."""
+    out = nox.run(["systemd-analyze", "security", "--no-pager", unit], check=False)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    m = re.search(r"Overall exposure level for \S+:\s*([0-9]+(?:\.[0-9]+)?)", text)
+    assert m, f"expected an overall exposure level in systemd-analyze security {unit}:\n{text[-3000:]}"
+    return float(m.group(1)), text

@@ -241,15 +241,6 @@ def loaded_run_units(nox) -> list[str]:
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
-def security_exposure(nox, unit: str) -> tuple[float, str]:
-    """``systemd-analyze security UNIT``'s overall exposure and the whole text."""
-    out = nox.run(["systemd-analyze", "security", "--no-pager", unit], check=False)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
-    m = re.search(r"Overall exposure level for \S+:\s*([0-9]+(?:\.[0-9]+)?)", text)
-    assert m, f"expected an overall exposure level in systemd-analyze security {unit}:\n{text[-3000:]}"
-    return float(m.group(1)), text
-
-
 def main_pid(nox) -> int:
     return int(unit_property(nox, SERVICE, "MainPID") or 0)
 

@@ -7,12 +7,12 @@ The purge test lives in test_zz_purge.py so that it runs last.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 
 
-from helpers_api import (  # noqa: F401  (admin, make_user are fixtures)
+from helpers_api import (
+    security_exposure,  # noqa: F401  (admin, make_user are fixtures)
     admin,
     assert_json,
     create_user_response,
@@ -135,11 +135,7 @@ def test_restart_during_steady_requests_loses_none(nox, admin):
 
 
 def test_systemd_analyze_security_exposure_is_at_most_2(nox):
-    out = nox.run(["systemd-analyze", "security", "--no-pager", SERVICE], check=False)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
-    m = re.search(r"Overall exposure level for nox-auth\.service:\s*([0-9]+(?:\.[0-9]+)?)", text)
-    assert m, f"no overall exposure level in systemd-analyze output:\n{text[-3000:]}"
-    score = float(m.group(1))
+    score, text = security_exposure(nox, SERVICE)
     print(f"systemd-analyze security {SERVICE}: {score}")
     assert score <= 2.0, f"exposure {score} > 2.0:\n{text[-3000:]}"
 

@@ -13,7 +13,8 @@ import json
 import random
 import uuid
 
-from helpers_api import (  # noqa: F401  (make_user is a fixture)
+from helpers_api import (
+    security_exposure,  # noqa: F401  (make_user is a fixture)
     assert_error,
     make_user,
     unit_property,
@@ -26,7 +27,6 @@ from helpers_exec import (
     main_pid,
     run,
     run_unit,
-    security_exposure,
     slice_processes,
     submit,
     vm_kb,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 
-from helpers_api import (  # noqa: F401  (admin, make_user are fixtures)
+from helpers_api import (
+    security_exposure,  # noqa: F401  (admin, make_user are fixtures)
     admin,
     assert_error,
     journal_entries_for_request,
@@ -33,7 +34,6 @@ from helpers_exec import (
     main_pid,
     run,
     run_unit,
-    security_exposure,
     set_quotas,
     slice_processes,
     submit,

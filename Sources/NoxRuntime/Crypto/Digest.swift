@@ -19,7 +19,7 @@ public enum Digest {
     }
 
     public static func sha256Hex(_ string: String) -> String {
-        sha256(Data(string.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(sha256(Data(string.utf8)))
     }
 
     /// Compares two byte strings in time that depends only on their length.

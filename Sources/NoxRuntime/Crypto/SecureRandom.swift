@@ -14,6 +14,9 @@ public enum SecureRandom {
     }
 
     /// A random token of `byteCount` bytes, base64url encoded.
+    /// `byteCount` random bytes as lowercase hex (ids that must not be guessable).
+    public static func hex(byteCount: Int) -> String { Hex.encode(bytes(byteCount)) }
+
     public static func token(byteCount: Int = 32) -> String {
         Base64URL.encode(bytes(byteCount))
     }

@@ -64,7 +64,8 @@ public final class ExecService: Sendable {
         }
         // A full queue is refused now (503), before the job is recorded: a client must be able to
         // tell "try later" from a run that was accepted.
-        if queue.counts.waiting >= configuration.maxQueued && queue.counts.running >= configuration.maxRunning {
+        let counts = queue.counts
+        if counts.waiting >= configuration.maxQueued && counts.running >= configuration.maxRunning {
             throw QueueError.full
         }
         var renamed = request

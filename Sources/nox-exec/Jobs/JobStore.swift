@@ -23,7 +23,7 @@ public final class JobStore: Sendable {
     /// A new job id: `job_` and 16 random bytes in hex, unguessable so no one can probe for
     /// another user's jobs.
     public static func newID() -> String {
-        "job_" + SecureRandom.bytes(16).map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        "job_" + SecureRandom.hex(byteCount: 16)
     }
 
     // MARK: - Life of a job

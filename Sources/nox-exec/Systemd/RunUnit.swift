@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NoxRuntime
 
 /// Everything about one run's transient service that varies: who, where, what, how much.
 /// `properties` turns it into the unit's sandbox (README, "How a run is isolated").
@@ -144,13 +145,9 @@ struct RunUnit: Sendable {
             if (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) {
                 path.append(Character(UnicodeScalar(byte)))
             } else {
-                path += "_" + String(byte, radix: 16).leftPadded(2)
+                path += "_" + Hex.encode([byte])
             }
         }
         return path
     }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -30,21 +30,11 @@ public struct BackupRecord: Codable, Sendable, Equatable {
 
     /// A new id: unguessable, so one user cannot probe for another's backups.
     public static func newID() -> String {
-        "bk_" + SecureRandom.bytes(16).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        "bk_" + SecureRandom.hex(byteCount: 16)
     }
 
     /// `date` as stored: RFC 3339 UTC with exactly three fractional digits.
-    public static func timestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let fraction = Int(milliseconds - Int64(seconds) * 1000)
-        let date = "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))"
-        return "\(date)T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(String(fraction).leftPadded(to: 3))Z"
-    }
-
-    private static func pad(_ value: Int32) -> String { String(value).leftPadded(to: 2) }
+    public static func timestamp(_ date: Date) -> String { RFC3339.string(date) }
 
     init(row: Row) {
         id = row["id"]
@@ -161,12 +151,5 @@ public struct BackupStore: Sendable {
                 arguments: [username, max(0, keep)]
             ).map(BackupRecord.init)
         }
-    }
-}
-
-extension String {
-    /// With leading zeros up to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -134,17 +134,8 @@ final class StagingFile: @unchecked Sendable {
         guard size <= limit else {
             throw APIError(.init(code: 507), code: "quota_exceeded", message: "The archive is larger than your storage quota allows.")
         }
-        try buffer.withUnsafeReadableBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw SandboxError.from(errno: errno, path: "", operation: "Staging the upload")
-                }
-                offset += written
-            }
-        }
+        let error = buffer.withUnsafeReadableBytes { Sys.writeAll(descriptor, $0) }
+        if error != 0 { throw SandboxError.from(errno: error, path: "", operation: "Staging the upload") }
     }
 
     func finish() throws {

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The times of jobs: RFC 3339, UTC, exactly three fractional digits (`2026-01-02T03:04:05.678Z`).
+/// Stored and sent times: RFC 3339, UTC, exactly three fractional digits (`2026-01-02T03:04:05.678Z`).
 /// Fixed width, so text order is time order: the store sorts, pages and filters `since` on the
-/// text. (nox-files' `BackupRecord.timestamp` formats the same way; it is another module.)
+/// text. Used for jobs (nox-exec) and backups (nox-files).
 public enum RFC3339 {
     /// `date` as stored and sent, rounded down to the millisecond.
     public static func string(_ date: Date) -> String {
