@@ -56,6 +56,14 @@ public enum ExecDaemon {
             sandboxes: SandboxLocator(filesSocketPath: daemon.filesSocketPath, logger: logger), runsDirectory: runs,
             configuration: exec, logger: logger
         )
+        // `systemctl stop`/`restart`: end the runs at once (the HTTP server's graceful shutdown would
+        // otherwise wait for every run a request is waiting on, up to its timeout, and runs nobody
+        // waits on would outlive the daemon). A second handler beside ServiceLifecycle's: libdispatch
+        // delivers a signal to every source registered for it.
+        let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        terminate.setEventHandler { Task { await service.abortAll() } }
+        terminate.resume()
+        defer { terminate.cancel() }
         let authClient = VarlinkClient(path: daemon.authSocketPath, logger: logger)
         let authenticator = RemoteAuthenticator(client: authClient, userCacheTTL: .seconds(configuration.auth.userCacheTTL), logger: logger)
         let router = Router(context: NoxRequestContext.self)
@@ -72,6 +80,10 @@ public enum ExecDaemon {
             idleExitSeconds: configuration.runtime.idleExitSeconds,
             isBusy: { [queue = service.queue] in queue.counts.running + queue.counts.waiting > 0 }, logger: logger
         )
+        // Runs nobody was waiting on (async) did not hold the shutdown up: end them too, and let
+        // their results be recorded and their units go before the process does.
+        await service.abortAll()
+        await service.waitForRuns(limit: .seconds(10))
         await authClient.close()
         await service.sandboxes.close()
     }

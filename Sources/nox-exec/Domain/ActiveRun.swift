@@ -7,6 +7,8 @@ final class ActiveRun: Sendable {
     private struct State {
         var handle: UnitRunner.Handle?
         var cancelled = false
+        /// Ended by nox-exec's own stop (SIGTERM), not by its user: recorded as `error`.
+        var aborted = false
         var result: RunResult?
         var waiters: [CheckedContinuation<RunResult, Never>] = []
     }
@@ -28,6 +30,17 @@ final class ActiveRun: Sendable {
     func cancel() -> UnitRunner.Handle? {
         state.withLockedValue { state in
             state.cancelled = true
+            return state.handle
+        }
+    }
+
+    var isAborted: Bool { state.withLockedValue { $0.aborted } }
+
+    /// Marks it cancelled by nox-exec's stop; returns its unit when it is running (to be stopped).
+    func abort() -> UnitRunner.Handle? {
+        state.withLockedValue { state in
+            state.cancelled = true
+            state.aborted = true
             return state.handle
         }
     }

@@ -18,15 +18,15 @@ extension ExecService {
             // Filled up between the check in `submit` and here.
             result.status = .error
             result.error = error.message
-            return await record(result, output: output, request: request)
+            return await record(result, output: output, request: request, run: run)
         } catch {
             result.status = .cancelled
-            return await record(result, output: output, request: request)
+            return await record(result, output: output, request: request, run: run)
         }
         defer { admission.release() }
         if run.isCancelled {
             result.status = .cancelled
-            return await record(result, output: output, request: request)
+            return await record(result, output: output, request: request, run: run)
         }
         let started = Date()
         result.status = .running
@@ -39,7 +39,7 @@ extension ExecService {
             let sourcePath = try await prepare(request, language: language, sandbox: sandbox, codeDirectory: codeDirectory)
             let slice = try await slices.ensure(username: principal.username, quotas: principal.quotas)
             let commands = language.commands(
-                source: sourcePath, binary: RunCommand.binaryPath, workdir: RunUnit.sandboxMountPoint, args: [])
+                source: sourcePath, binary: RunUnit.compiledProgramPath, workdir: RunUnit.sandboxMountPoint, args: [])
             let pipes = try RunPipes(stdin: Array((request.stdin ?? "").utf8))
             let unitName = RunIdentity.unitName(jobID: job.id)
             let usageReport = RunUnit.usageDirectory + "/" + job.id + ".usage"
@@ -48,7 +48,10 @@ extension ExecService {
                 name: unitName, slice: slice, dynamicUser: RunIdentity.dynamicUser(for: principal.username),
                 sandboxPath: sandbox, codeDirectory: request.code == nil ? nil : codeDirectory,
                 usageReportCommand: runner.usageReportCommand(slice: slice, unit: unitName, file: usageReport),
-                command: RunCommand.argv(compile: commands.compile, run: commands.run, args: request.args),
+                compile: commands.compile,
+                // A manifest without its own compile limit gives compiling the request's timeout.
+                compileTimeoutMicroseconds: UInt64(language.manifest.compileTimeoutSeconds ?? request.timeoutSeconds) * 1_000_000,
+                command: commands.run + request.args,
                 environment: environment(request, language: language),
                 memoryMaxBytes: UInt64(request.memoryMB) * 1_048_576,
                 cpuQuotaPerSecond: UInt64(principal.quotas.cpu_percent) * 10_000,
@@ -67,11 +70,20 @@ extension ExecService {
             }
             pipes.closeRunEnds()
             if !run.started(handle) { await runner.stop(handle) }
+            let disk = DiskWatch()
+            let diskQuota = Int64(principal.quotas.disk_mb) * 1_048_576
+            disk.start(sandbox: sandbox, quotaBytes: diskQuota) { [runner] in await runner.stop(handle) }
             async let pumped: Void = pipes.pump { stream, bytes in output.append(stream == .stdout ? .stdout : .stderr, bytes) }
             let report = await runner.finish(handle)
+            disk.finish()
             await pumped
             let finished = Date()
             apply(report, to: &result, cancelled: run.isCancelled)
+            if disk.hasExceeded && !run.isCancelled {
+                // Stopped by Nox for its files: like any other kill, with the reason on its stderr.
+                (result.status, result.signal, result.exitCode, result.error) = (.killed, "SIGKILL", nil, nil)
+                output.append(.stderr, Array("\nnox: the run was stopped: its files went over the disk quota (\(principal.quotas.disk_mb) MB).\n".utf8))
+            }
             result.durationMs = Int64((finished.timeIntervalSince(started) * 1000).rounded())
             result.finishedAt = RFC3339.string(finished)
         } catch {
@@ -80,7 +92,7 @@ extension ExecService {
             result.finishedAt = RFC3339.string(Date())
             logger.error("A run could not be run", metadata: ["nox.job_id": .string(job.id), "error": "\(error)"])
         }
-        return await record(result, output: output, request: request)
+        return await record(result, output: output, request: request, run: run)
     }
 
     /// Writes the request's files into the sandbox and the inline code into the run's code
@@ -139,8 +151,14 @@ extension ExecService {
     }
 
     /// Stores the final result, ends the live stream, and logs one line (never the output).
-    func record(_ final: RunResult, output: RunOutput, request: JobRequest) async -> RunResult {
+    func record(_ final: RunResult, output: RunOutput, request: JobRequest, run: ActiveRun) async -> RunResult {
         var result = final
+        if run.isAborted && [.cancelled, .killed, .error].contains(result.status) {
+            result.status = .error
+            result.exitCode = nil
+            result.signal = nil
+            result.error = "nox-exec was stopped while this ran; run it again."
+        }
         let captured = output.close()
         result.stdout = captured.stdout
         result.stderr = captured.stderr

@@ -95,6 +95,27 @@ public final class ExecService: Sendable {
         return true
     }
 
+    /// nox-exec is stopping (SIGTERM): every queued and running run ends now, recorded as `error`,
+    /// so no unit goes on using its user's quota with nobody to read its output, and the requests
+    /// waiting for them get an answer before the HTTP server closes.
+    func abortAll() async {
+        let runs = active.withLockedValue { $0 }
+        for (id, run) in runs {
+            let handle = run.abort()
+            if queue.cancelWaiting(jobID: id) { continue }
+            if let handle { await runner.stop(handle) }
+        }
+        if !runs.isEmpty { logger.warning("Stopping: runs in progress were ended", metadata: ["nox.count": "\(runs.count)"]) }
+    }
+
+    /// Waits (at most `limit`) until every run has ended and its result is recorded.
+    func waitForRuns(limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while active.withLockedValue({ !$0.isEmpty }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     func result(id: String, username: String) async throws -> RunResult? {
         try await blocking { [store] in try store.find(id: id, username: username) }
     }

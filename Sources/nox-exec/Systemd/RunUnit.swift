@@ -18,6 +18,12 @@ struct RunUnit: Sendable {
     /// The commands that copy the run's cgroup counters to the usage report (see `UsageReport`),
     /// run by systemd after the main process ended, in the same cgroup, before it is removed.
     var usageReportCommand: [String]
+    /// The language's compile step, if any: argv, the first item an absolute path. It runs as the
+    /// unit's `ExecStartPre=`, with the same identity, sandbox and private /tmp as the program, and
+    /// `compileTimeoutMicroseconds` to finish (`TimeoutStartSec=`); the request's timeout
+    /// (`RuntimeMaxSec=`) counts only from the program's start.
+    var compile: [String]?
+    var compileTimeoutMicroseconds: UInt64
     /// argv; the first item is an absolute path.
     var command: [String]
     /// `NAME=value`, already filtered (allow-listed names only).
@@ -41,6 +47,8 @@ struct RunUnit: Sendable {
     /// Where the privileged usage step writes its report (nox-exec's `RuntimeDirectory=`).
     static let usageDirectory = "/run/nox-exec"
     static let codeMountPoint = "/var/lib/nox/code"
+    /// Where a compile step writes the program (the run's private /tmp, shared by both steps).
+    static let compiledProgramPath = "/tmp/nox-program"
     static let runGroup = "nox-run"
     static let maximumOpenFiles: UInt64 = 1024
 
@@ -129,6 +137,10 @@ struct RunUnit: Sendable {
             ("SendSIGKILL", .bool(true)),
             ("TimeoutStopUSec", .uint64(5_000_000)),
         ]
+        if let compile {
+            list.append(("ExecStartPreEx", .execCommandsWithFlags([(compile[0], compile, ["no-env-expand"])])))
+            list.append(("TimeoutStartUSec", .uint64(compileTimeoutMicroseconds)))
+        }
         if !readOnlyBinds.isEmpty { list.append(("BindReadOnlyPaths", .bindPaths(readOnlyBinds))) }
         if !network {
             list.append(("IPAddressDeny", .ipPrefixes([(Int32(AF_INET), [0, 0, 0, 0], 0), (Int32(AF_INET6), Array(repeating: 0, count: 16), 0)])))

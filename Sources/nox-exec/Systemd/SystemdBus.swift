@@ -157,6 +157,32 @@ final class SystemdBus: @unchecked Sendable {
         return String(cString: value)
     }
 
+    /// How the last command of an `Exec*` list property (`ExecStartPre`, type `a(sasbttttuii)`) ended:
+    /// its siginfo code (0 = never ran, 1 = exited, 2/3 = killed/dumped) and status. nil if unreadable.
+    static func lastCommandStatus(_ bus: OpaquePointer, path: String, _ name: String) -> (code: Int32, status: Int32)? {
+        var error = sd_bus_error()
+        defer { sd_bus_error_free(&error) }
+        var reply: OpaquePointer?
+        guard sd_bus_get_property(bus, destination, path, "org.freedesktop.systemd1.Service", name, &error, &reply, "a(sasbttttuii)") >= 0,
+            let reply
+        else { return nil }
+        defer { sd_bus_message_unref(reply) }
+        guard sd_bus_message_enter_container(reply, CChar(UInt8(ascii: "a")), "(sasbttttuii)") >= 0 else { return nil }
+        var last: (code: Int32, status: Int32)?
+        while sd_bus_message_enter_container(reply, CChar(UInt8(ascii: "r")), "sasbttttuii") > 0 {
+            // Skip path, argv, ignore flag, four timestamps and the pid; read code and status.
+            guard sd_bus_message_skip(reply, "sasbttttu") >= 0 else { return nil }
+            var code: Int32 = 0
+            var status: Int32 = 0
+            guard sd_bus_message_read_basic(reply, CChar(UInt8(ascii: "i")), &code) >= 0,
+                sd_bus_message_read_basic(reply, CChar(UInt8(ascii: "i")), &status) >= 0
+            else { return nil }
+            last = (code, status)
+            sd_bus_message_exit_container(reply)
+        }
+        return last
+    }
+
     // MARK: unit state
 
     /// Follows the unit at `path` until it is done; called on the bus thread before the unit starts.

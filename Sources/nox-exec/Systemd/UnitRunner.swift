@@ -42,11 +42,14 @@ final class UnitRunner: Sendable {
         let path: String
         let watcher: UnitWatcher
         let usageReport: String
-        init(unit: String, path: String, watcher: UnitWatcher, usageReport: String) {
+        /// The unit has a compile step (`ExecStartPre=`), whose end matters when the program never ran.
+        let compiles: Bool
+        init(unit: String, path: String, watcher: UnitWatcher, usageReport: String, compiles: Bool) {
             self.unit = unit
             self.path = path
             self.watcher = watcher
             self.usageReport = usageReport
+            self.compiles = compiles
         }
     }
 
@@ -77,14 +80,13 @@ final class UnitRunner: Sendable {
                 throw error
             }
         }
-        return Handle(unit: unit.name, path: path, watcher: watcher, usageReport: usageReport)
+        return Handle(unit: unit.name, path: path, watcher: watcher, usageReport: usageReport, compiles: unit.compile != nil)
     }
 
     /// Waits until the run is over (its unit inactive: main process ended, leftovers killed, the
     /// usage report written), reads how it ended, and releases the unit so systemd collects it.
     func finish(_ handle: Handle) async -> Report {
         await handle.watcher.wait()
-        let unified = unifiedCgroups
         let report: Report
         do {
             report = try await bus.perform { connection in
@@ -92,8 +94,10 @@ final class UnitRunner: Sendable {
                 let result = SystemdBus.stringProperty(connection, path: handle.path, interface: service, "Result") ?? "unknown"
                 let code = SystemdBus.property(connection, path: handle.path, interface: service, "ExecMainCode", type: "i", default: Int32(0))
                 let status = SystemdBus.property(connection, path: handle.path, interface: service, "ExecMainStatus", type: "i", default: Int32(0))
-                let usage = UsageReport.read(handle.usageReport, unified: unified) ?? UsageReport(oomKills: 0)
-                return Self.report(result: result, code: code, status: status, stopped: handle.watcher.stopRequested, usage: usage)
+                let usage = UsageReport.read(handle.usageReport) ?? UsageReport(oomKills: 0)
+                let compile = handle.compiles && code == 0 ? SystemdBus.lastCommandStatus(connection, path: handle.path, "ExecStartPre") : nil
+                return Self.report(
+                    result: result, code: code, status: status, compile: compile, stopped: handle.watcher.stopRequested, usage: usage)
             }
         } catch {
             logger.error("Reading a run's unit failed", metadata: ["nox.unit": .string(handle.unit), "error": "\(error)"])
@@ -138,16 +142,23 @@ final class UnitRunner: Sendable {
         }
     }
 
-    static func report(result: String, code: Int32, status: Int32, stopped: Bool, usage: UsageReport) -> Report {
+    /// `code`/`status`: the main process's siginfo code and status; `compile`: the same of the
+    /// compile step, read when the program never ran.
+    static func report(
+        result: String, code: Int32, status: Int32, compile: (code: Int32, status: Int32)? = nil, stopped: Bool, usage: UsageReport
+    ) -> Report {
         let oom = usage.oomKills > 0 || result == "oom-kill"
         var report = Report(end: .stopped, oomKilled: oom, cpuNanoseconds: usage.cpuNanoseconds, memoryPeakBytes: usage.memoryPeakBytes)
         // siginfo si_code of the main process: CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3; 0 = it never ran.
+        // A compile step that failed or was killed is the run's end (the program never started);
+        // one that ran out of time is a timeout like the program's own (`Result=timeout` either way).
+        let ended = code != 0 ? (code, status) : compile ?? (0, 0)
         if result == "timeout" {
             report.end = .timedOut
-        } else if code == 1 {
-            report.end = .exited(status)
-        } else if code == 2 || code == 3 {
-            report.end = stopped ? .stopped : .signaled(status)
+        } else if ended.0 == 1 {
+            report.end = .exited(ended.1)
+        } else if ended.0 == 2 || ended.0 == 3 {
+            report.end = stopped ? .stopped : .signaled(ended.1)
         } else if stopped {
             report.end = .stopped
         } else {

@@ -25,17 +25,26 @@ struct UsageReport: Sendable, Equatable {
     }
 
     /// The files to copy (v2: `memory.peak`, `memory.events`, `cpu.stat`; v1: `memory.max_usage_in_bytes`,
-    /// `memory.oom_control`, `cpuacct.usage`).
+    /// `memory.oom_control`, and `cpu.stat` of the unified hierarchy or `cpuacct.usage`).
     static func sources(cgroup: String, unified: Bool, root: String = "/sys/fs/cgroup") -> [String] {
         if unified {
             return [root + cgroup + "/memory.peak", root + cgroup + "/memory.events", root + cgroup + "/cpu.stat"]
         }
-        // v1: cpuacct is usually co-mounted with cpu (`cpu,cpuacct`), on some hosts alone.
-        let cpuacct = ["cpu,cpuacct", "cpuacct", "cpu"].first { FileManager.default.fileExists(atPath: root + "/" + $0 + "/cpuacct.usage") }
-        return [
-            root + "/memory" + cgroup + "/memory.max_usage_in_bytes", root + "/memory" + cgroup + "/memory.oom_control",
-            cpuacct.map { root + "/" + $0 + cgroup + "/cpuacct.usage" } ?? "/dev/null",
-        ]
+        // v1: CPU time from the unified hierarchy of a hybrid layout (Debian's default before v2:
+        // its core `cpu.stat` counts every cgroup, whatever the controllers), else from cpuacct,
+        // usually co-mounted with cpu (`cpu,cpuacct`), on some hosts alone — where systemd does
+        // not use it for units, so only the unified hierarchy has the run's CPU time.
+        let cpu: String
+        if FileManager.default.fileExists(atPath: root + "/unified/cpu.stat") {
+            cpu = root + "/unified" + cgroup + "/cpu.stat"
+        } else if let cpuacct = ["cpu,cpuacct", "cpuacct", "cpu"].first(where: {
+            FileManager.default.fileExists(atPath: root + "/" + $0 + "/cpuacct.usage")
+        }) {
+            cpu = root + "/" + cpuacct + cgroup + "/cpuacct.usage"
+        } else {
+            cpu = "/dev/null"
+        }
+        return [root + "/memory" + cgroup + "/memory.max_usage_in_bytes", root + "/memory" + cgroup + "/memory.oom_control", cpu]
     }
 
     static let separator = "--nox--"
@@ -46,7 +55,7 @@ struct UsageReport: Sendable, Equatable {
         return ["/bin/sh", "-c", script, "nox-usage", report] + sources
     }
 
-    static func parse(_ text: String, unified: Bool) -> UsageReport {
+    static func parse(_ text: String) -> UsageReport {
         let parts = text.components(separatedBy: separator + "\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         func part(_ index: Int) -> String { index < parts.count ? parts[index] : "" }
         func keyed(_ text: String, _ key: String) -> Int64? {
@@ -58,12 +67,13 @@ struct UsageReport: Sendable, Equatable {
         }
         let memory = Int64(part(0))
         let oom = Int(keyed(part(1), "oom_kill") ?? 0)
-        let cpu = unified ? keyed(part(2), "usage_usec").map { $0 * 1000 } : Int64(part(2))
+        // `cpu.stat` (v2, or the unified hierarchy of a hybrid v1 layout) or v1's `cpuacct.usage`.
+        let cpu = keyed(part(2), "usage_usec").map { $0 * 1000 } ?? Int64(part(2))
         return UsageReport(memoryPeakBytes: memory, oomKills: oom, cpuNanoseconds: cpu)
     }
 
-    static func read(_ file: String, unified: Bool) -> UsageReport? {
+    static func read(_ file: String) -> UsageReport? {
         guard let data = FileManager.default.contents(atPath: file) else { return nil }
-        return parse(String(decoding: data, as: UTF8.self), unified: unified)
+        return parse(String(decoding: data, as: UTF8.self))
     }
 }
