@@ -2,6 +2,7 @@
 #
 #   make deb           dist/nox_VERSION_ARCH.deb (runs the Swift release build first)
 #   make deb NOX_BINARY=path/to/nox    pack an already built (or stub) binary instead
+#                      (and the noxctl beside it, or NOXCTL_BINARY=path/to/noxctl)
 #   make lint          lintian on that .deb, failing on errors and warnings
 #   make check-units   systemd-analyze verify (any output fails) and security
 #                      (exposure <= NOX_MAX_EXPOSURE), sysusers.d and tmpfiles.d offline
@@ -16,9 +17,9 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-NOX_DAEMONS := auth files exec
+NOX_DAEMONS := auth files exec metrics
 # Each runs as its own system user nox-NAME (nox-exec is root without capabilities: see its unit).
-NOX_UNPRIVILEGED_DAEMONS := auth files
+NOX_UNPRIVILEGED_DAEMONS := auth files metrics
 
 VERSION := $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 ARCH := $(shell dpkg --print-architecture)
@@ -28,6 +29,10 @@ SWIFT ?= swift
 # BIND_NOW as hardening=+all would give a C program (lintian: hardening-no-bindnow).
 SWIFT_BUILD_FLAGS := -c release --static-swift-stdlib --product nox -Xlinker -z -Xlinker now
 NOX_BINARY ?= .build/release/nox
+# The CLI, a binary of its own built with the same flags; by default beside NOX_BINARY, so
+# `make deb NOX_BINARY=.build-x/debug/nox` packs .build-x/debug/noxctl with it.
+NOXCTL_BUILD_FLAGS := $(subst --product nox,--product noxctl,$(SWIFT_BUILD_FLAGS))
+NOXCTL_BINARY ?= $(dir $(NOX_BINARY))noxctl
 
 # systemd-analyze security's overall exposure, times ten (20 = 2.0).
 NOX_MAX_EXPOSURE := 20
@@ -44,8 +49,10 @@ all: deb
 binary:
 ifeq ($(origin NOX_BINARY),file)
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+	$(SWIFT) build $(NOXCTL_BUILD_FLAGS)
 else
 	@test -x "$(NOX_BINARY)" || { echo "NOX_BINARY=$(NOX_BINARY) is not an executable file" >&2; exit 1; }
+	@test -x "$(NOXCTL_BINARY)" || { echo "NOXCTL_BINARY=$(NOXCTL_BINARY) is not an executable file (build the noxctl product too, or pass NOXCTL_BINARY)" >&2; exit 1; }
 endif
 
 deb: binary
@@ -54,7 +61,7 @@ deb: binary
 	dpkg-checkbuilddeps
 	mkdir -p dist
 	rm -f dist/nox_$(VERSION)_$(ARCH).deb dist/nox-dbgsym_$(VERSION)_$(ARCH).deb
-	debian/rules binary NOX_BINARY="$(abspath $(NOX_BINARY))" NOX_DEB_DESTDIR="$(abspath dist)"
+	debian/rules binary NOX_BINARY="$(abspath $(NOX_BINARY))" NOXCTL_BINARY="$(abspath $(NOXCTL_BINARY))" NOX_DEB_DESTDIR="$(abspath dist)"
 	@ls -l dist/nox_$(VERSION)_$(ARCH).deb
 
 lint:

@@ -12,6 +12,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "nox", targets: ["nox"]),
+        // The CLI: its own small binary, so a workstation can have it without the daemons' code.
+        .executable(name: "noxctl", targets: ["noxctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -25,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // libsystemd: sd-daemon, sd-journal, sd-bus.
@@ -63,6 +67,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,12 +127,31 @@ let package = Package(
             path: "Sources/nox-exec",
             swiftSettings: swiftSettings
         ),
+        // nox-metrics: health, system and per-user metrics, usage statistics, Prometheus, history, live stream.
+        .target(
+            name: "NoxMetrics",
+            dependencies: [
+                "CSystemd", "NoxRuntime", "NoxIPC",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/nox-metrics",
+            swiftSettings: swiftSettings
+        ),
         // One multi-call binary for every daemon and tool, so the static Swift runtime and
         // Foundation's ICU data are shipped once (see README, "Layout on disk").
         .executableTarget(
             name: "nox",
             dependencies: [
-                "NoxAuth", "NoxFiles", "NoxExec",
+                "NoxAuth", "NoxFiles", "NoxExec", "NoxMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -162,6 +188,39 @@ let package = Package(
                 "NoxExec", "NoxTestSupport", "NoxRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // libcurl through a few non-variadic wrappers (Swift cannot call curl_easy_setopt's `...`).
+        // The system's libcurl (libcurl4-openssl-dev to build, Debian's libcurl4 at run time) rather
+        // than swift-nio-ssl: Debian ships its security fixes, it reads the system CA store and a CA
+        // file, streams bodies both ways through callbacks (SSE, downloads, uploads with progress),
+        // and no BoringSSL is compiled on a 2-core CI.
+        .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // SQLite's C API for noxctl backup's online backup (GRDB and TOMLKit import Foundation,
+        // whose ICU data would add ~35 MB to the static noxctl: 64 MB stripped with it).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // noxctl's code (commands, HTTP client, config, output, host operations), tested by NoxCtlTests.
+        // FoundationEssentials only, no Foundation: the static binary stays free of ICU's data.
+        .target(
+            name: "NoxCtl",
+            dependencies: [
+                "CCurl", "CArchive", "CLibcrypto", "CSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/noxctl/NoxCtl",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "noxctl", dependencies: ["NoxCtl"], path: "Sources/noxctl/Main", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NoxCtlTests", dependencies: ["NoxCtl", "CSQLite"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NoxMetricsTests",
+            dependencies: [
+                "NoxMetrics", "NoxRuntime", "NoxIPC", "NoxTestSupport", "NoxExec",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "Tests" / "integration"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from files_bench import BASE, enter_private_netns, percentile  # noqa: E402
+from files_bench import BASE, enter_private_netns, installed_nox, percentile  # noqa: E402
 
 # The properties a Nox run gets that matter for start-up cost (see Sources/nox-exec/Systemd/RunUnit.swift).
 SYSTEMD_RUN_PROPERTIES = [
@@ -67,32 +67,7 @@ def main() -> None:
     if os.geteuid() != 0:
         raise SystemExit("run as root (it boots a private systemd)")
     enter_private_netns()
-    import requests
-    import urllib3
-    from harness import Sandbox
-
-    urllib3.disable_warnings()
-    debs = sorted(REPO.glob("dist/nox_*_amd64.deb"), key=os.path.getmtime)
-    if not debs:
-        raise SystemExit("no dist/nox_*_amd64.deb: run `make deb` first")
-    sandbox = Sandbox("nox-exec-bench", share_net=True).boot()
-    preinstalled = sandbox.package_status("nox") != "not-installed"
-    session = requests.Session()
-    session.trust_env = False
-    try:
-        sandbox.install_deb(debs[-1])
-        sandbox.systemctl("start", "nox.target")
-        sandbox.systemctl("restart", "nginx")
-        password = sandbox.run(["cat", "/etc/nox/initial-admin-password"]).stdout.strip()
-        for _ in range(100):
-            try:
-                r = session.post(BASE + "/api/auth/login", json={"username": "admin", "password": password}, verify=False, timeout=10)
-                if r.status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        admin = r.json()["access_token"]
+    with installed_nox("nox-exec-bench") as (sandbox, session, admin):
         user, user_password = f"bench_{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
         session.post(BASE + "/api/admin/users", verify=False, headers={"Authorization": f"Bearer {admin}"},
                      json={"username": user, "password": user_password, "role": "user",
@@ -126,7 +101,7 @@ def main() -> None:
         stop_at = time.perf_counter() + args.seconds
 
         def client() -> int:
-            s = requests.Session()
+            s = type(session)()
             s.trust_env = False
             count = 0
             while time.perf_counter() < stop_at:
@@ -139,10 +114,6 @@ def main() -> None:
             done = sum(pool.map(lambda _: client(), range(args.concurrency)))
         elapsed = time.perf_counter() - started
         print(f"throughput: {done} runs in {elapsed:.1f} s with {args.concurrency} clients = {done / elapsed:.1f} runs/s (target >= 60)")
-    finally:
-        if not preinstalled:
-            sandbox.purge("nox")
-        sandbox.stop()
 
 
 if __name__ == "__main__":

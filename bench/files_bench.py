@@ -21,6 +21,7 @@ nginx server block and its files, and the package if it installed it. Not run by
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -73,6 +74,43 @@ def enter_private_netns() -> None:
     if libc.unshare(0x40000000) != 0:
         raise SystemExit("unshare(CLONE_NEWNET) failed: run as root")
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+
+@contextlib.contextmanager
+def installed_nox(name: str):
+    """A private systemd (named ``name``) with the newest ``dist/nox_*.deb`` installed, nox.target
+    and nginx started and the first administrator logged in: yields ``(sandbox, session, admin
+    access token)``; afterwards purges the package (unless it was installed before) and stops it."""
+    import requests
+    import urllib3
+    from harness import Sandbox
+
+    urllib3.disable_warnings()
+    debs = sorted(REPO.glob("dist/nox_*_amd64.deb"), key=os.path.getmtime)
+    if not debs:
+        raise SystemExit("no dist/nox_*_amd64.deb: run `make deb` first")
+    sandbox = Sandbox(name, share_net=True).boot()
+    preinstalled = sandbox.package_status("nox") != "not-installed"
+    session = requests.Session()
+    session.trust_env = False
+    try:
+        sandbox.install_deb(debs[-1])
+        sandbox.systemctl("start", "nox.target")
+        sandbox.systemctl("restart", "nginx")
+        password = sandbox.run(["cat", "/etc/nox/initial-admin-password"]).stdout.strip()
+        for _ in range(100):
+            try:
+                r = session.post(BASE + "/api/auth/login", json={"username": "admin", "password": password}, verify=False, timeout=10)
+                if r.status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        yield sandbox, session, r.json()["access_token"]
+    finally:
+        if not preinstalled:
+            sandbox.purge("nox")
+        sandbox.stop()
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -3,6 +3,7 @@ import Foundation
 import NoxAuth
 import NoxExec
 import NoxFiles
+import NoxMetrics
 
 /// The one Nox binary. Every daemon and tool is a subcommand, and a link named after one
 /// (`/usr/lib/nox/nox-auth`) runs it directly, so the static Swift runtime ships once.
@@ -10,7 +11,7 @@ struct Nox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nox",
         abstract: "Nox: a multi-user code-execution service built on systemd.",
-        subcommands: [AuthCommand.self, FilesCommand.self, ExecCommand.self]
+        subcommands: [AuthCommand.self, FilesCommand.self, ExecCommand.self, MetricsCommand.self]
     )
 }
 

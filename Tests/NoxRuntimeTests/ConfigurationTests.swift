@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func sectionsOfOtherDaemonsAreLeftToThem() throws {
-        let configuration = try ConfigurationLoader.parse([("nox.toml", "[metrics]\nretention = 10\n")])
+        let configuration = try ConfigurationLoader.parse([("nox.toml", "[later]\nretention = 10\n")])
         #expect(configuration == NoxConfiguration())
     }
 

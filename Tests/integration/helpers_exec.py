@@ -153,14 +153,13 @@ def assert_result(result: Any, *, final: bool, where: str = "") -> None:
 # --------------------------------------------------------------------------- SSE
 
 
-def sse_events(nox, who, job_id: str, timeout: float = 60) -> Iterator[tuple[float, str, Any]]:
-    """``GET /api/jobs/{id}/events`` as ``(monotonic time received, event, data as JSON)``.
+def sse_stream(nox, token: str, path: str, timeout: float = 60) -> Iterator[tuple[float, str, Any]]:
+    """``GET path`` as Server-Sent Events: ``(monotonic time received, event, data as JSON)``.
 
     Parses the stream line by line as it arrives (no buffering past one event); ends when
-    the server closes the stream."""
-    headers = {"X-Request-Id": new_request_id(), **bearer(token_of(who)), "Accept": "text/event-stream"}
-    with requests.get(nox.url + f"/api/jobs/{job_id}/events", headers=headers, verify=nox.verify, stream=True,
-                      timeout=timeout) as resp:
+    the server closes the stream, or closes the connection when the caller stops iterating."""
+    headers = {"X-Request-Id": new_request_id(), **bearer(token), "Accept": "text/event-stream"}
+    with requests.get(nox.url + path, headers=headers, verify=nox.verify, stream=True, timeout=timeout) as resp:
         assert resp.status_code == 200, describe(resp)
         ctype = resp.headers.get("Content-Type", "")
         assert ctype.split(";")[0].strip() == "text/event-stream", f"expected text/event-stream: {describe(resp)}"
@@ -176,7 +175,12 @@ def sse_events(nox, who, job_id: str, timeout: float = 60) -> Iterator[tuple[flo
             elif line.startswith("event:"):
                 event = line[6:].strip()
             elif line.startswith("data:"):
-                data.append(line[5:].lstrip(" ") if line[5:6] == " " else line[5:])
+                data.append(line[6:] if line[5:6] == " " else line[5:])
+
+
+def sse_events(nox, who, job_id: str, timeout: float = 60) -> Iterator[tuple[float, str, Any]]:
+    """``GET /api/jobs/{id}/events`` (see :func:`sse_stream`)."""
+    return sse_stream(nox, token_of(who), f"/api/jobs/{job_id}/events", timeout=timeout)
 
 
 def collect_events(nox, who, job_id: str, timeout: float = 60) -> list[tuple[float, str, Any]]:

@@ -96,6 +96,11 @@ public enum ConfigurationLoader {
                 try reader.int("history_days", 1...3650) { exec.historyDays = $0 }
                 try reader.strings("network_roles", Role.allNames) { exec.networkRoles = $0 }
                 configuration.exec = exec
+            case "metrics":
+                var metrics = configuration.metrics
+                try reader.strings("scrape_allow", where: IPAddressRange.isValid, "IP addresses or CIDR ranges") { metrics.scrapeAllow = $0 }
+                try reader.int("history_days", 1...90) { metrics.historyDays = $0 }
+                configuration.metrics = metrics
             default:
                 // Sections of later Nox daemons are read by them; the ones we know are checked strictly.
                 continue
@@ -145,6 +150,20 @@ public enum ConfigurationLoader {
             for item in array {
                 guard let text = item.string, allowed.contains(text) else {
                     throw ConfigurationError("\(file): [\(section)] \(key) items must be among \(allowed.joined(separator: ", "))")
+                }
+                values.append(text)
+            }
+            set(values)
+        }
+
+        mutating func strings(_ key: String, where isValid: (String) -> Bool, _ what: String, _ set: ([String]) -> Void) throws {
+            seen.insert(key)
+            guard let value = table[key] else { return }
+            guard let array = value.array else { throw ConfigurationError("\(file): [\(section)] \(key) must be a list of strings") }
+            var values: [String] = []
+            for item in array {
+                guard let text = item.string, isValid(text) else {
+                    throw ConfigurationError("\(file): [\(section)] \(key) items must be \(what)")
                 }
                 values.append(text)
             }

@@ -7,6 +7,7 @@ public struct NoxConfiguration: Sendable, Equatable {
     public var runtime = RuntimeConfiguration()
     public var files = FilesConfiguration()
     public var exec = ExecConfiguration()
+    public var metrics = MetricsConfiguration()
 
     public init() {}
 
@@ -64,6 +65,15 @@ public struct NoxConfiguration: Sendable, Equatable {
         public var languageDirectories = ["/usr/share/nox/languages.d", "/etc/nox/languages.d"]
         /// Finished jobs are kept this many days in history.
         public var historyDays = 90
+        public init() {}
+    }
+
+    public struct MetricsConfiguration: Sendable, Equatable {
+        /// Client addresses (as nginx saw them) or CIDR ranges that may read `/metrics` without a
+        /// token, for a local Prometheus; empty = everyone needs `metrics:read`.
+        public var scrapeAllow: [String] = []
+        /// Days of 1-minute history kept (1-second samples are kept for an hour).
+        public var historyDays = 7
         public init() {}
     }
 }

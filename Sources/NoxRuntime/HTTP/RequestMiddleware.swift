@@ -55,12 +55,14 @@ public struct RequestMiddleware: RouterMiddleware {
         }
         response.headers[.requestID] = requestID
         response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
+        let elapsed = ContinuousClock.now - started
+        RequestMetrics.record(method: request.method.rawValue, route: context.endpointPath, status: Int(response.status.code), duration: elapsed)
 
         var metadata: Logger.Metadata = [
             "http.method": .string(request.method.rawValue),
             "http.route": .string(context.endpointPath ?? request.uri.path),
             "http.response.status_code": .stringConvertible(response.status.code),
-            "http.duration_ms": .stringConvertible((ContinuousClock.now - started).milliseconds),
+            "http.duration_ms": .stringConvertible(elapsed.milliseconds),
             "client.address": .string(context.sourceAddress),
         ]
         if let user = context.state.username { metadata["nox.user"] = .string(user) }

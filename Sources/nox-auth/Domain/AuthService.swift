@@ -69,6 +69,7 @@ public struct AuthService: Sendable {
         let now = Clock.now()
         let address = origin.sourceAddress ?? "local"
         if let wait = throttle.retryAfter(username: username, address: address, now: now) {
+            AuthMetrics.failure("login_throttled")
             try await record(username, "auth.login", target: username, .denied, origin)
             throw APIError.rateLimited(retryAfter: wait, "Too many failed sign-ins; try again in \(wait) s.")
         }
@@ -76,6 +77,7 @@ public struct AuthService: Sendable {
         let passwordMatches = try await verifyPassword(password, hash: user?.passwordHash ?? decoyHash)
         guard let user, passwordMatches, !user.disabled else {
             throttle.recordFailure(username: username, address: address, now: now)
+            AuthMetrics.failure("login")
             try await record(Validation.isValidUsername(username) ? username : nil, "auth.login", target: username, .failure, origin)
             throw APIError(
                 .unauthorized, code: "invalid_credentials", message: "Wrong username or password.", headers: ["WWW-Authenticate": "Bearer"])
@@ -88,6 +90,15 @@ public struct AuthService: Sendable {
     }
 
     public func refresh(_ token: String, origin: Origin) async throws -> TokenPair {
+        do {
+            return try await rotate(token, origin: origin)
+        } catch let error as APIError where error.statusCode == 401 {
+            AuthMetrics.failure("refresh")
+            throw error
+        }
+    }
+
+    func rotate(_ token: String, origin: Origin) async throws -> TokenPair {
         let now = Clock.now()
         let refused = APIError.unauthorized("The refresh token is invalid, expired or revoked.")
         switch try await refreshTokens.rotate(token, ttl: configuration.auth.refreshTokenTTL, now: now) {
@@ -193,6 +204,11 @@ public struct AuthService: Sendable {
 struct LocalAuthenticator: Authenticator {
     let service: AuthService
     func authenticate(bearer: String) async throws -> Principal {
-        try await service.principal(forBearer: bearer)
+        do {
+            return try await service.principal(forBearer: bearer)
+        } catch let error as APIError where error.statusCode == 401 {
+            AuthMetrics.failure("credential")
+            throw error
+        }
     }
 }

@@ -68,7 +68,7 @@ public final class JobStore: Sendable {
     @discardableResult
     public func finish(id: String, result: RunResult) throws -> Bool {
         assert(result.status.isFinal, "finish(id:result:) needs a final status, not \(result.status)")
-        return try pool.write { db in
+        let finished = try pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE jobs SET status = ?, exit_code = ?, signal = ?, stdout = ?, stderr = ?, stdout_truncated = ?,
@@ -83,6 +83,8 @@ public final class JobStore: Sendable {
                 ])
             return db.changesCount > 0
         }
+        if finished { RunMetrics.finished(result) }
+        return finished
     }
 
     /// The result of job `id` if it is `username`'s (any user's for nil: an admin); nil otherwise.

@@ -75,6 +75,7 @@ enum FileDownload {
             if count == 0 { throw SandboxError(.io, path: "", "The file changed while it was being sent.") }
             offset += Int64(count)
             try await writer.write(buffer)
+            MetricName.filesBytesSent.increment(by: Int64(count))
         }
     }
 

@@ -39,6 +39,7 @@ final class StreamingUpload: @unchecked Sendable {
             hash.update(bytes)
             try write.write(bytes)
         }
+        MetricName.filesBytesReceived.increment(by: Int64(buffer.readableBytes))
     }
 
     /// The size of what is at the destination now (a run may have changed it meanwhile).
