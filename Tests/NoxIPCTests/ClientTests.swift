@@ -59,7 +59,7 @@ struct ClientTests {
     @Test("the client closes its idle connection")
     func clientIdleClose() async throws {
         try await withTestServer { server throws in
-            let client = server.client(configuration: .init(idleTimeout: .milliseconds(100)))
+            let client = server.client(configuration: .init(idleTimeout: .milliseconds(300)))
             _ = try await client.call("org.varlink.service.GetInfo")
             // The client's idle close reaches the server a little later; poll for it.
             for _ in 0..<250 where server.server.activeConnectionCount > 0 {

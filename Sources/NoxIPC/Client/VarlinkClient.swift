@@ -81,15 +81,16 @@ public final class VarlinkClient: Sendable {
     ///   the connection fails or the reply is late; `CancellationError` when the task is cancelled.
     public func call(_ method: String, parameters: JSONValue = .emptyObject) async throws -> JSONValue {
         let frame = try VarlinkWire.frame(VarlinkCallMessage(method: method, parameters: parameters))
-        for attempt in 1...2 {
+        for attempt in 1...3 {
             let channel = try await sharedChannel()
             let promise = channel.eventLoop.makePromise(of: JSONValue.self)
             do {
                 try await channel.writeAndFlush(VarlinkClientRequest(frame: frame, responder: .single(promise))).get()
-            } catch where attempt == 1 {
+            } catch where attempt < 3 {
                 // The shared connection broke before the whole call went out (typically: its idle
-                // timeout closed it just now), so the server cannot have received it (a frame counts
-                // only with its final NUL): send it on a new one.
+                // timeout closed it just now — on a loaded machine even a new one, before this task
+                // got to write), so the server cannot have received it (a frame counts only with its
+                // final NUL): send it on a new one.
                 promise.fail(error)
                 forget(channel)
                 continue
