@@ -1,6 +1,7 @@
 public import Hummingbird
 import HummingbirdCore
 public import Logging
+import Atomics
 import NIOCore
 import NIOExtras
 import NIOPosix
@@ -64,16 +65,18 @@ public struct ActivatedHTTPServer: Service {
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-        let serverChannel: NIOAsyncChannel<HTTP1Channel.Value, Never>
+            // Reading starts when a task serves the connection (see `AcceptedConnection`).
+            .childChannelOption(.autoRead, value: false)
+        let serverChannel: NIOAsyncChannel<AcceptedConnection, Never>
         switch socket.value {
         case .inherited(let fd):
             serverChannel = try await bootstrap.bind(
                 fd, cleanupExistingSocketFile: false, serverBackPressureStrategy: nil
-            ) { channel in channelSetup.setup(channel: channel, logger: logger) }
+            ) { channel in channel.eventLoop.makeSucceededFuture(AcceptedConnection(channel: channel)) }
         case .path(let path):
             serverChannel = try await bootstrap.bind(
                 unixDomainSocketPath: path, cleanupExistingSocketFile: true, serverBackPressureStrategy: nil
-            ) { channel in channelSetup.setup(channel: channel, logger: logger) }
+            ) { channel in channel.eventLoop.makeSucceededFuture(AcceptedConnection(channel: channel)) }
         }
         logger.info("HTTP server listening", metadata: ["socket": .string(socket.description)])
 
@@ -85,14 +88,17 @@ public struct ActivatedHTTPServer: Service {
         }
     }
 
-    func serve(_ serverChannel: NIOAsyncChannel<HTTP1Channel.Value, Never>, channelSetup: HTTP1Channel, quiescing: ServerQuiescingHelper) async {
+    func serve(_ serverChannel: NIOAsyncChannel<AcceptedConnection, Never>, channelSetup: HTTP1Channel, quiescing: ServerQuiescingHelper) async {
         let logger = self.logger
+        let shuttingDown = ManagedAtomic(false)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 do {
                     try await serverChannel.executeThenClose { inbound in
-                        for try await child in inbound {
-                            group.addTask { await channelSetup.handle(value: child, logger: logger) }
+                        for try await connection in inbound {
+                            group.addTask {
+                                await Self.serve(connection, channelSetup: channelSetup, shuttingDown: shuttingDown, logger: logger)
+                            }
                         }
                     }
                 } catch is CancellationError {
@@ -102,8 +108,43 @@ public struct ActivatedHTTPServer: Service {
                 }
             }
         } onGracefulShutdown: {
+            shuttingDown.store(true, ordering: .sequentiallyConsistent)
             let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
             quiescing.initiateShutdown(promise: promise)
         }
     }
+
+    /// Sets up HTTP on an accepted connection, in the task that serves it, then serves it.
+    static func serve(_ connection: AcceptedConnection, channelSetup: HTTP1Channel, shuttingDown: ManagedAtomic<Bool>, logger: Logger) async {
+        let channel = connection.channel
+        let setUp = channel.eventLoop.flatSubmit { () -> EventLoopFuture<HTTP1Channel.Value?> in
+            // On the event loop, an active channel has an open pipeline, so this cannot fail half-way.
+            guard channel.isActive else { return channel.eventLoop.makeSucceededFuture(nil) }
+            return channelSetup.setup(channel: channel, logger: logger).map { value in
+                // The shutdown began before this connection had its HTTP handlers, so the quiesce
+                // event went past it: deliver it now (`FirstRequestGraceHandler` lets its first
+                // request be answered, then the connection closes).
+                if shuttingDown.load(ordering: .sequentiallyConsistent) {
+                    channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+                }
+                channel.setOption(.autoRead, value: true).whenFailure { _ in }
+                return value
+            }
+        }
+        guard let value = try? await setUp.get() else { return }
+        await channelSetup.handle(value: value, logger: logger)
+    }
+}
+
+/// A connection the HTTP server accepted, before HTTP is set up on it.
+///
+/// `NIOAsyncChannel`s made in the accept initializer (as NIO's examples do) trap in
+/// `NIOAsyncWriter`'s deinit when the server stops with accepted connections not yet served
+/// (swift-nio issues 2637 and 2813): seen as a SIGILL of nox-files restarted under steady
+/// downloads. So the wrapping happens in the task that serves the connection, and one accepted
+/// but never served is just closed when this object goes away.
+final class AcceptedConnection: Sendable {
+    let channel: any Channel
+    init(channel: any Channel) { self.channel = channel }
+    deinit { channel.close(promise: nil) }
 }
