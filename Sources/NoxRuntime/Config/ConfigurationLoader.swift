@@ -94,6 +94,8 @@ public enum ConfigurationLoader {
                 try reader.int("output_limit_bytes", 1024...(64 << 20)) { exec.outputLimitBytes = $0 }
                 try reader.int("file_size_limit_mb", 1...(1 << 20)) { exec.fileSizeLimitMB = $0 }
                 try reader.int("history_days", 1...3650) { exec.historyDays = $0 }
+                try reader.int("cache_ttl_s", 0...(30 * 86_400)) { exec.cacheTTLSeconds = $0 }
+                try reader.int("cache_entries_per_user", 0...100_000) { exec.cacheEntriesPerUser = $0 }
                 try reader.strings("network_roles", Role.allNames) { exec.networkRoles = $0 }
                 configuration.exec = exec
             case "metrics":

@@ -65,6 +65,10 @@ public struct NoxConfiguration: Sendable, Equatable {
         public var languageDirectories = ["/usr/share/nox/languages.d", "/etc/nox/languages.d"]
         /// Finished jobs are kept this many days in history.
         public var historyDays = 90
+        /// How long a result stays reusable by `cache: true` requests, seconds.
+        public var cacheTTLSeconds = 3600
+        /// Cached results kept per user; the least recently used go first.
+        public var cacheEntriesPerUser = 100
         public init() {}
     }
 

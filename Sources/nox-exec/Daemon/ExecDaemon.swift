@@ -17,6 +17,8 @@ public struct ExecDaemonConfiguration: Sendable {
     public var filesSocketPath = "/run/nox/ipc/io.nox.Files"
     /// The D-Bus address of systemd's bus; nil = the system bus.
     public var busAddress: String?
+    /// systemd's `$CREDENTIALS_DIRECTORY`, holding `secrets.key` (see `SecretKey`).
+    public var credentialsDirectory: String? = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"]
     public init() {}
 }
 
@@ -37,6 +39,10 @@ public enum ExecDaemon {
         if mkdir(RunUnit.usageDirectory, 0o711) != 0 && errno != EEXIST {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
+        // The secrets key first: without it nox-exec refuses to start, saying what is missing.
+        let secrets = try SecretVault(
+            path: daemon.stateDirectory + "/secrets.sqlite", key: try SecretKey.load(credentialsDirectory: daemon.credentialsDirectory))
+        SecretDelivery.removeLeftovers()
         let store = try JobStore(path: daemon.stateDirectory + "/jobs.sqlite")
         let interrupted = try store.recoverInterrupted()
         if interrupted > 0 { logger.warning("Runs interrupted by the last stop were marked as error", metadata: ["nox.count": "\(interrupted)"]) }
@@ -66,13 +72,27 @@ public enum ExecDaemon {
         defer { terminate.cancel() }
         let authClient = VarlinkClient(path: daemon.authSocketPath, logger: logger)
         let authenticator = RemoteAuthenticator(client: authClient, userCacheTTL: .seconds(configuration.auth.userCacheTTL), logger: logger)
+        let snippets = try SnippetStore(path: daemon.stateDirectory + "/snippets.sqlite")
+        // A TTL or bound of 0 turns `cache: true` into a no-op.
+        let cache = exec.cacheTTLSeconds > 0 && exec.cacheEntriesPerUser > 0
+            ? ExecCache(
+                cache: try ResultCache(
+                    path: daemon.stateDirectory + "/cache.sqlite", ttlSeconds: exec.cacheTTLSeconds, entriesPerUser: exec.cacheEntriesPerUser),
+                store: store, languages: languages, sandboxes: service.sandboxes)
+            : nil
         let router = Router(context: NoxRequestContext.self)
         let registry = RouteRegistry()
         router.add(middleware: RequestMiddleware(registry: registry))
         ExecRoutes(
             service: service, authorizer: RequestAuthorizer(authenticator: authenticator),
-            maxJSONBody: max(configuration.runtime.maxJSONBodyBytes, 16 << 20), networkRoles: exec.networkRoles
+            maxJSONBody: max(configuration.runtime.maxJSONBodyBytes, 16 << 20), networkRoles: exec.networkRoles, secrets: secrets,
+            snippets: snippets, cache: cache
         ).register(on: router, registry: registry)
+        let authorizer = RequestAuthorizer(authenticator: authenticator)
+        SnippetRoutes(store: snippets, languages: languages, authorizer: authorizer).register(on: router, registry: registry)
+        TemplateRoutes(catalog: TemplateCatalog(logger: logger), sandboxes: service.sandboxes, authorizer: authorizer)
+            .register(on: router, registry: registry)
+        SecretRoutes(vault: secrets, authorizer: RequestAuthorizer(authenticator: authenticator)).register(on: router, registry: registry)
         try await DaemonRunner.serve(
             name: "nox-exec", http: router.buildResponder(), varlink: [try ExecVarlinkInterface.make(service: service)],
             sockets: .init(httpPath: daemon.httpSocketPath, varlinkPath: daemon.varlinkSocketPath),

@@ -4,9 +4,13 @@ import NoxRuntime
 
 /// `POST /api/exec`'s body as sent, checked into a `JobRequest` against the caller's quotas.
 struct ExecRequestBody: Decodable, Sendable {
-    var language: String
+    var language: String?
     var code: String?
     var file: String?
+    /// A snippet's id or name instead of `code` (`ExecRequestBody+Snippet`).
+    var snippet: String?
+    /// Reuse a previous identical run's result (`ExecCache`).
+    var cache: Bool?
     var stdin: String?
     var args: [String]?
     var env: [String: String]?
@@ -15,6 +19,8 @@ struct ExecRequestBody: Decodable, Sendable {
     var memory_mb: Int?
     var network: Bool?
     var wait: Bool?
+    /// Names of the caller's secrets to give the run as environment variables (`/api/secrets`).
+    var secrets: [String]?
 
     /// Bounds on what one request may carry (beyond the quotas).
     static let maximumCodeBytes = 1 << 20
@@ -28,6 +34,7 @@ struct ExecRequestBody: Decodable, Sendable {
     static let reservedNames: Set<String> = ["PATH", "HOME", "USER", "SHELL", "LOGNAME"]
 
     func validated(for principal: Principal, canUseNetwork: Bool) throws -> JobRequest {
+        guard let language else { throw APIError.validation(field: "language", "language is required.") }
         let source: JobRequest.Source
         switch (code, file) {
         case (let code?, nil):
@@ -70,6 +77,7 @@ struct ExecRequestBody: Decodable, Sendable {
                 throw APIError.validation(field: "env", "env: the value of \(name) is too long or contains NUL.")
             }
         }
+        try checkSecretNames(env: env)
         let files = files ?? [:]
         guard files.count <= Self.maximumFiles, files.values.reduce(0, { $0 + $1.utf8.count }) <= Self.maximumFilesBytes else {
             throw APIError.validation(field: "files", "files: at most \(Self.maximumFiles) files, \(Self.maximumFilesBytes) bytes.")

@@ -44,6 +44,9 @@ extension ExecService {
             let unitName = RunIdentity.unitName(jobID: job.id)
             let usageReport = RunUnit.usageDirectory + "/" + job.id + ".usage"
             defer { unlink(usageReport) }
+            // The run's secrets as root-only credential files, never unit properties (SecretDelivery).
+            defer { SecretDelivery.remove(jobID: job.id) }
+            let credentials = try SecretDelivery.write(request.secrets, jobID: job.id)
             let unit = RunUnit(
                 name: unitName, slice: slice, dynamicUser: RunIdentity.dynamicUser(for: principal.username),
                 sandboxPath: sandbox, codeDirectory: request.code == nil ? nil : codeDirectory,
@@ -51,7 +54,7 @@ extension ExecService {
                 compile: commands.compile,
                 // A manifest without its own compile limit gives compiling the request's timeout.
                 compileTimeoutMicroseconds: UInt64(language.manifest.compileTimeoutSeconds ?? request.timeoutSeconds) * 1_000_000,
-                command: commands.run + request.args,
+                command: SecretDelivery.wrap(commands.run + request.args, names: Array(request.secrets.keys)),
                 environment: environment(request, language: language),
                 memoryMaxBytes: UInt64(request.memoryMB) * 1_048_576,
                 cpuQuotaPerSecond: UInt64(principal.quotas.cpu_percent) * 10_000,
@@ -59,7 +62,8 @@ extension ExecService {
                 runtimeMaxMicroseconds: UInt64(request.timeoutSeconds) * 1_000_000,
                 fileSizeLimitBytes: UInt64(configuration.fileSizeLimitMB) * 1_048_576,
                 network: request.network, memoryDenyWriteExecute: language.manifest.memoryDenyWriteExecute,
-                standardInput: pipes.runStdin, standardOutput: pipes.runStdout, standardError: pipes.runStderr
+                standardInput: pipes.runStdin, standardOutput: pipes.runStdout, standardError: pipes.runStderr,
+                credentials: credentials
             )
             let handle: UnitRunner.Handle
             do {

@@ -25,6 +25,9 @@ public struct JobRequest: Sendable, Equatable {
     public var network: Bool
     /// Whether the caller waits for the result (`200`) or gets `202 {id, status}` at once.
     public var wait: Bool
+    /// The values of the user's secrets the request named (`secrets`), for this run only:
+    /// never stored, logged or put in the unit's properties (see `SecretDelivery`).
+    public var secrets: [String: String] = [:]
 
     public init(
         username: String, language: String, source: Source, stdin: String? = nil, args: [String] = [], env: [String: String] = [:],

@@ -1,3 +1,4 @@
+import CDispatch  // owns `stat` in this module's view (MemberImportVisibility)
 import Glibc
 import Logging
 

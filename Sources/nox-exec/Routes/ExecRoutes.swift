@@ -10,6 +10,12 @@ struct ExecRoutes {
     let authorizer: RequestAuthorizer
     let maxJSONBody: Int
     let networkRoles: [String]
+    /// The users' secrets, resolved for the runs that name them (`secrets`).
+    let secrets: SecretVault
+    /// `snippet` in `POST /api/exec` (nil: not offered).
+    var snippets: SnippetStore? = nil
+    /// `cache: true` in `POST /api/exec` (nil: the flag is accepted and ignored).
+    var cache: ExecCache? = nil
 
     struct LanguagesResponse: Encodable, Sendable { var items: [Language.APIItem] }
     struct QueuedResponse: Encodable, Sendable {
@@ -24,10 +30,19 @@ struct ExecRoutes {
         }
         router.route(.post, "/api/exec", registry: registry) { request, context in
             let principal = try await authorizer.require(.execRun, request, context)
-            let body = try await JSON.decode(ExecRequestBody.self, from: request, limit: maxJSONBody)
-            let job = try body.validated(for: principal, canUseNetwork: networkRoles.contains(principal.role))
+            let sent = try await JSON.decode(ExecRequestBody.self, from: request, limit: maxJSONBody)
+            let body = try await resolvingSnippet(sent, principal)
+            var job = try body.validated(for: principal, canUseNetwork: networkRoles.contains(principal.role))
+            job.secrets = try await service.blocking { [secrets, names = body.secrets ?? []] in
+                try secrets.resolve(username: principal.username, names: names)
+            }
+            let cacheKey = body.cache == true ? try await cache?.key(for: job, secretNames: body.secrets ?? []) : nil
+            if let cacheKey, let hit = try await cache?.hit(key: cacheKey, username: principal.username) {
+                return try JSON.response(CachedRunResult(result: hit, cached: true))
+            }
             let result = try await service.submit(job, principal: principal)
-            if job.wait { return try JSON.response(result) }
+            if let cacheKey { await cache?.remember(key: cacheKey, username: principal.username, result: result) }
+            if job.wait { return body.cache == true ? try JSON.response(CachedRunResult(result: result, cached: false)) : try JSON.response(result) }
             return try JSON.response(QueuedResponse(id: result.id, status: .queued), status: .accepted)
         }
         router.route(.get, "/api/jobs/{id}", registry: registry) { request, context in

@@ -40,6 +40,8 @@ struct RunUnit: Sendable {
     var standardInput: Int32
     var standardOutput: Int32
     var standardError: Int32
+    /// `LoadCredential=` pairs (id, root-only file): the run's secrets (see `SecretDelivery`).
+    var credentials: [(String, String)] = []
 
     /// Inside the run: `/var/lib/nox` is an empty read-only tmpfs holding only these two mounts,
     /// so no mount point is ever created on the host's root file system.
@@ -141,6 +143,7 @@ struct RunUnit: Sendable {
             list.append(("ExecStartPreEx", .execCommandsWithFlags([(compile[0], compile, ["no-env-expand"])])))
             list.append(("TimeoutStartUSec", .uint64(compileTimeoutMicroseconds)))
         }
+        if !credentials.isEmpty { list.append(("LoadCredential", .stringPairs(credentials))) }
         if !readOnlyBinds.isEmpty { list.append(("BindReadOnlyPaths", .bindPaths(readOnlyBinds))) }
         if !network {
             list.append(("IPAddressDeny", .ipPrefixes([(Int32(AF_INET), [0, 0, 0, 0], 0), (Int32(AF_INET6), Array(repeating: 0, count: 16), 0)])))
