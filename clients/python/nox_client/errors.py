@@ -24,7 +24,8 @@ __all__ = [
     "AlreadyExistsError", "DirectoryNotEmptyError", "PathIsDirectoryError", "PathNotDirectoryError",
     "NotRegularFileError", "InvalidMoveError", "PayloadTooLargeError", "URITooLongError",
     "UnsupportedMediaTypeError", "RangeNotSatisfiableError", "ValidationError",
-    "LimitExceedsQuotaError", "UnknownLanguageError", "InvalidArchiveError", "RateLimitedError",
+    "LimitExceedsQuotaError", "UnknownLanguageError", "UnknownSecretError", "UnknownSnippetError",
+    "FileExistsConflictError", "SnippetExistsError", "SecretLimitReachedError", "InvalidArchiveError", "RateLimitedError",
     "InternalError", "BadGatewayError", "ServiceUnavailableError", "QueueFullError",
     "AuthUnavailableError", "FilesUnavailableError", "BusyError", "GatewayTimeoutError",
     "QuotaExceededError",
@@ -165,6 +166,18 @@ class AlreadyExistsError(ConflictError, code="already_exists"):
     """409: a move's destination exists and ``overwrite`` was not asked for."""
 
 
+class FileExistsConflictError(ConflictError, code="file_exists"):
+    """409: applying a template would replace a file (``details.path``) without ``overwrite``."""
+
+
+class SnippetExistsError(ConflictError, code="snippet_exists"):
+    """409: the caller already has a snippet of that name."""
+
+
+class SecretLimitReachedError(ConflictError, code="secret_limit_reached"):
+    """409: the caller has as many secrets as a user may keep."""
+
+
 class DirectoryNotEmptyError(ConflictError, code="directory_not_empty"):
     """409: deleting a non-empty directory without ``recursive=True``."""
 
@@ -213,6 +226,14 @@ class LimitExceedsQuotaError(NoxError, code="limit_exceeds_quota"):
 
 class UnknownLanguageError(NoxError, code="unknown_language"):
     """422: no language on offer has this name or alias."""
+
+
+class UnknownSecretError(NoxError, code="unknown_secret"):
+    """422: a run names a secret the caller does not have."""
+
+
+class UnknownSnippetError(NoxError, code="unknown_snippet"):
+    """422: a run names a snippet the caller cannot see."""
 
 
 class InvalidArchiveError(NoxError, code="invalid_archive"):
