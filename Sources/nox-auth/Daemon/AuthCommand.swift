@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Logging
 import NoxRuntime
 
 /// `nox auth` (or the `nox-auth` link): runs the nox-auth daemon, or one of its maintenance commands.
@@ -24,8 +23,7 @@ public struct AuthCommand: AsyncParsableCommand {
                 """
         )
         @Option(help: "State directory (database, signing keys).") var stateDir = "/var/lib/nox/auth"
-        @Option(help: "Main configuration file.") var config = ConfigurationLoader.defaultPath
-        @Option(help: "Drop-in configuration directory.") var configDir = ConfigurationLoader.defaultDropInDirectory
+        @OptionGroup var configuration: DaemonConfigurationOptions
         @Option(help: "HTTP socket path when not socket-activated.") var httpSocket = "/run/nox/http/auth.sock"
         @Option(help: "Varlink socket path when not socket-activated.") var varlinkSocket = "/run/nox/ipc/io.nox.Auth"
         @Option(help: "nox-files' Varlink socket, told when a user is deleted (empty: none).") var filesSocket = "/run/nox/ipc/io.nox.Files"
@@ -33,21 +31,14 @@ public struct AuthCommand: AsyncParsableCommand {
         public init() {}
 
         public func run() async throws {
-            NoxLogging.bootstrap(identifier: "nox-auth")
-            let logger = Logger(label: "nox.auth")
             var daemon = AuthDaemonConfiguration()
             daemon.stateDirectory = stateDir
-            daemon.configPath = config
-            daemon.configDropInDirectory = configDir
+            daemon.configPath = configuration.config
+            daemon.configDropInDirectory = configuration.configDir
             daemon.httpSocketPath = httpSocket
             daemon.varlinkSocketPath = varlinkSocket
             daemon.filesSocketPath = filesSocket.isEmpty ? nil : filesSocket
-            do {
-                try await AuthDaemon.run(daemon: daemon, logger: logger)
-            } catch {
-                logger.critical("nox-auth cannot run: \(error)")
-                throw ExitCode(1)
-            }
+            try await DaemonRunner.main("nox-auth") { logger in try await AuthDaemon.run(daemon: daemon, logger: logger) }
         }
     }
 

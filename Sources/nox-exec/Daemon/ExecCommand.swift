@@ -1,8 +1,7 @@
 public import ArgumentParser
-import Logging
 import NoxRuntime
 
-/// `nox files` (or the `nox-files` link): runs the nox-files daemon.
+/// `nox exec` (or the `nox-exec` link): runs the nox-exec daemon.
 public struct ExecCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "exec",
@@ -24,8 +23,7 @@ public struct ExecCommand: AsyncParsableCommand {
                 """
         )
         @Option(help: "State directory (jobs, run code).") var stateDir = "/var/lib/nox/exec"
-        @Option(help: "Main configuration file.") var config = ConfigurationLoader.defaultPath
-        @Option(help: "Drop-in configuration directory.") var configDir = ConfigurationLoader.defaultDropInDirectory
+        @OptionGroup var configuration: DaemonConfigurationOptions
         @Option(help: "HTTP socket path when not socket-activated.") var httpSocket = "/run/nox/http/exec.sock"
         @Option(help: "Varlink socket path when not socket-activated.") var varlinkSocket = "/run/nox/ipc/io.nox.Exec"
         @Option(help: "nox-auth's Varlink socket.") var authSocket = "/run/nox/ipc/io.nox.Auth"
@@ -35,23 +33,16 @@ public struct ExecCommand: AsyncParsableCommand {
         public init() {}
 
         public func run() async throws {
-            NoxLogging.bootstrap(identifier: "nox-exec")
-            let logger = Logger(label: "nox.exec")
             var daemon = ExecDaemonConfiguration()
             daemon.stateDirectory = stateDir
-            daemon.configPath = config
-            daemon.configDropInDirectory = configDir
+            daemon.configPath = configuration.config
+            daemon.configDropInDirectory = configuration.configDir
             daemon.httpSocketPath = httpSocket
             daemon.varlinkSocketPath = varlinkSocket
             daemon.authSocketPath = authSocket
             daemon.filesSocketPath = filesSocket
             daemon.busAddress = busAddress
-            do {
-                try await ExecDaemon.run(daemon: daemon, logger: logger)
-            } catch {
-                logger.critical("nox-exec cannot run: \(error)")
-                throw ExitCode(1)
-            }
+            try await DaemonRunner.main("nox-exec") { logger in try await ExecDaemon.run(daemon: daemon, logger: logger) }
         }
     }
 }

@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Logging
 import NoxRuntime
 
 /// `nox files` (or the `nox-files` link): runs the nox-files daemon.
@@ -25,8 +24,7 @@ public struct FilesCommand: AsyncParsableCommand {
         )
         @Option(help: "State directory (indexes, backups).") var stateDir = "/var/lib/nox/files"
         @Option(help: "Directory of the users' sandboxes.") var usersDir = "/var/lib/nox/users"
-        @Option(help: "Main configuration file.") var config = ConfigurationLoader.defaultPath
-        @Option(help: "Drop-in configuration directory.") var configDir = ConfigurationLoader.defaultDropInDirectory
+        @OptionGroup var configuration: DaemonConfigurationOptions
         @Option(help: "HTTP socket path when not socket-activated.") var httpSocket = "/run/nox/http/files.sock"
         @Option(help: "Varlink socket path when not socket-activated.") var varlinkSocket = "/run/nox/ipc/io.nox.Files"
         @Option(help: "nox-auth's Varlink socket.") var authSocket = "/run/nox/ipc/io.nox.Auth"
@@ -34,22 +32,15 @@ public struct FilesCommand: AsyncParsableCommand {
         public init() {}
 
         public func run() async throws {
-            NoxLogging.bootstrap(identifier: "nox-files")
-            let logger = Logger(label: "nox.files")
             var daemon = FilesDaemonConfiguration()
             daemon.stateDirectory = stateDir
             daemon.usersDirectory = usersDir
-            daemon.configPath = config
-            daemon.configDropInDirectory = configDir
+            daemon.configPath = configuration.config
+            daemon.configDropInDirectory = configuration.configDir
             daemon.httpSocketPath = httpSocket
             daemon.varlinkSocketPath = varlinkSocket
             daemon.authSocketPath = authSocket
-            do {
-                try await FilesDaemon.run(daemon: daemon, logger: logger)
-            } catch {
-                logger.critical("nox-files cannot run: \(error)")
-                throw ExitCode(1)
-            }
+            try await DaemonRunner.main("nox-files") { logger in try await FilesDaemon.run(daemon: daemon, logger: logger) }
         }
     }
 }

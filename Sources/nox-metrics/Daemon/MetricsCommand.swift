@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Logging
 import NoxRuntime
 
 /// `nox metrics` (or the `nox-metrics` link): runs the nox-metrics daemon.
@@ -26,8 +25,7 @@ public struct MetricsCommand: AsyncParsableCommand {
         )
         @Option(help: "State directory (the history database).") var stateDir = "/var/lib/nox/metrics"
         @Option(help: "Directory whose filesystem the disk figures describe.") var noxStateDir = "/var/lib/nox"
-        @Option(help: "Main configuration file.") var config = ConfigurationLoader.defaultPath
-        @Option(help: "Drop-in configuration directory.") var configDir = ConfigurationLoader.defaultDropInDirectory
+        @OptionGroup var configuration: DaemonConfigurationOptions
         @Option(help: "HTTP socket path when not socket-activated.") var httpSocket = "/run/nox/http/metrics.sock"
         @Option(help: "Varlink socket path when not socket-activated.") var varlinkSocket = "/run/nox/ipc/io.nox.Metrics"
         @Option(help: "Directory of the other daemons' Varlink sockets.") var ipcDir = "/run/nox/ipc"
@@ -35,22 +33,15 @@ public struct MetricsCommand: AsyncParsableCommand {
         public init() {}
 
         public func run() async throws {
-            NoxLogging.bootstrap(identifier: "nox-metrics")
-            let logger = Logger(label: "nox.metrics")
             var daemon = MetricsDaemonConfiguration()
             daemon.stateDirectory = stateDir
             daemon.noxStateDirectory = noxStateDir
-            daemon.configPath = config
-            daemon.configDropInDirectory = configDir
+            daemon.configPath = configuration.config
+            daemon.configDropInDirectory = configuration.configDir
             daemon.httpSocketPath = httpSocket
             daemon.varlinkSocketPath = varlinkSocket
             daemon.ipcDirectory = ipcDir
-            do {
-                try await MetricsDaemon.run(daemon: daemon, logger: logger)
-            } catch {
-                logger.critical("nox-metrics cannot run: \(error)")
-                throw ExitCode(1)
-            }
+            try await DaemonRunner.main("nox-metrics") { logger in try await MetricsDaemon.run(daemon: daemon, logger: logger) }
         }
     }
 }
